@@ -1,0 +1,7 @@
+/**
+ * kumo: many clouds, one logical datacenter.
+ *
+ * Everything a user imports comes from here; each provider also has its own subpath
+ * (`kumo/sim`, `kumo/aws`, `kumo/gcp`, `kumo/openstack`, `kumo/baremetal`).
+ */
+export * from './core/index.js';
