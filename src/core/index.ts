@@ -9,6 +9,7 @@ export * from './random.js';
 export * from './retry.js';
 export * from './rate-limit.js';
 export * from './wait.js';
+export * from './batch-poller.js';
 export * from './tags.js';
 export * from './images.js';
 export * from './size-select.js';

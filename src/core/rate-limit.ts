@@ -1,12 +1,17 @@
 import PQueue from 'p-queue';
+import { systemClock, type Clock } from './clock.js';
 
 export interface RateLimitOptions {
   /** Calls in flight at once. Default 16. */
   concurrency?: number;
-  /** At most this many calls start per `intervalMs`; absent means no rate cap. */
+  /** At most this many calls start per `intervalMs` on average; absent means no rate cap. */
   intervalCap?: number;
   /** Length of the rate window in ms. Default 1000. */
   intervalMs?: number;
+  /** Calls that may start at once after a quiet spell (the bucket size). Default `intervalCap`. */
+  burst?: number;
+  /** The clock the pacing runs on (a VirtualClock in simulations). */
+  clock?: Clock;
 }
 
 /** Bounds the calls one provider makes to its cloud: how many at once and how fast. */
@@ -20,9 +25,47 @@ export interface RateLimiter {
 }
 
 /**
- * A per-provider limiter on p-queue. Every API call a provider makes goes through its
- * limiter, so 200 concurrent `createMachines` calls stay inside the cloud's limits
- * instead of drowning in throttling errors.
+ * A token bucket on an injected clock: calls take a token, tokens refill at
+ * `intervalCap / intervalMs`. Clouds throttle with token buckets (EC2 documents its
+ * sizes and refill rates), so pacing the client the same way keeps it just under.
+ */
+class TokenBucket {
+  #tokens: number;
+  #at: number;
+  #tail: Promise<void> = Promise.resolve();
+  constructor(
+    readonly perMs: number,
+    readonly size: number,
+    readonly clock: Clock,
+  ) {
+    this.#tokens = size;
+    this.#at = clock.now();
+  }
+
+  /** Resolves when a token is ours; callers are served in order. */
+  take(signal?: AbortSignal): Promise<void> {
+    const turn = this.#tail.then(async () => {
+      const now = this.clock.now();
+      this.#tokens = Math.min(this.size, this.#tokens + (now - this.#at) * this.perMs);
+      this.#at = now;
+      if (this.#tokens < 1) {
+        const waitMs = Math.ceil((1 - this.#tokens) / this.perMs);
+        await this.clock.sleep(waitMs, signal);
+        this.#tokens = Math.min(this.size, this.#tokens + (this.clock.now() - this.#at) * this.perMs);
+        this.#at = this.clock.now();
+      }
+      this.#tokens -= 1;
+    });
+    this.#tail = turn.catch(() => undefined);
+    return turn;
+  }
+}
+
+/**
+ * A per-provider limiter: p-queue bounds concurrency, a token bucket on the injected
+ * clock paces the rate. Every API call a provider makes goes through it, so 200
+ * concurrent `createMachines` calls stay inside the cloud's limits instead of
+ * drowning in throttling errors.
  *
  * @example
  * ```ts
@@ -31,15 +74,18 @@ export interface RateLimiter {
  * ```
  */
 export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
-  const queue = new PQueue({
-    concurrency: options.concurrency ?? 16,
-    ...(options.intervalCap === undefined
-      ? {}
-      : { intervalCap: options.intervalCap, interval: options.intervalMs ?? 1000, carryoverIntervalCount: true }),
-  });
+  const queue = new PQueue({ concurrency: options.concurrency ?? 16 });
+  const bucket =
+    options.intervalCap === undefined
+      ? undefined
+      : new TokenBucket(options.intervalCap / (options.intervalMs ?? 1000), options.burst ?? options.intervalCap, options.clock ?? systemClock);
   return {
     run<T>(fn: () => Promise<T>, runOptions: { signal?: AbortSignal } = {}): Promise<T> {
-      return queue.add(fn, runOptions.signal ? { signal: runOptions.signal } : {}) as Promise<T>;
+      const task = async (): Promise<T> => {
+        await bucket?.take(runOptions.signal);
+        return fn();
+      };
+      return queue.add(task, runOptions.signal ? { signal: runOptions.signal } : {}) as Promise<T>;
     },
     get waiting() {
       return queue.size;

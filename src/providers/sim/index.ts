@@ -45,7 +45,13 @@ export function sim(options: SimOptions = {}, deps: { clock?: Clock } = {}): Sim
   const random = seededRandom(config.seed);
   const zones = config.zones ?? ['a', 'b', 'c'].map((z) => `${config.region}${z}`);
   const cloud = new SimCloud(config, zones, clock, random);
-  const raw = new SimProvider(config, zones, cloud, clock, createRateLimiter({ concurrency: config.concurrency }));
+  const raw = new SimProvider(config, zones, cloud, clock, createRateLimiter({
+      concurrency: config.concurrency,
+      // The client paces itself just under the cloud's documented rate, as a real provider does.
+      intervalCap: config.apiRate.perSecond * 0.9,
+      burst: Math.max(1, Math.floor(config.apiRate.burst / 2)),
+      clock,
+    }));
   const control: SimControl = {
     inject: (kind, times) => cloud.inject(kind, times),
     interrupt: (id) => cloud.interrupt(id),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  BatchPoller,
   CreateMachinesRequestSchema,
   DEFAULT_CAPABILITIES,
   effectivePrice,
@@ -15,7 +16,6 @@ import {
   selectSize,
   SizeSchema,
   ValidationError,
-  waitUntil,
   type CallOptions,
   type Clock,
   type CreateMachinesRequestInput,
@@ -49,6 +49,7 @@ export class SimProvider implements Provider {
   readonly #clock: Clock;
   readonly #limiter: RateLimiter;
   readonly #sizes: Size[];
+  readonly #poller: BatchPoller<Machine>;
 
   constructor(config: SimConfig, zones: readonly string[], cloud: SimCloud, clock: Clock, limiter: RateLimiter) {
     this.name = config.name;
@@ -58,6 +59,12 @@ export class SimProvider implements Provider {
     this.#clock = clock;
     this.#limiter = limiter;
     this.#sizes = simCatalog(zones).map((s) => SizeSchema.parse({ ...s, provider: config.name }));
+    this.#poller = new BatchPoller({
+      fetch: async (ids) => new Map((await this.#describe(ids)).map((m) => [m.providerId, m])),
+      intervalMs: 500,
+      clock,
+      provider: config.name,
+    });
   }
 
   listSizes(query: SizeQuery = {}): Promise<Size[]> {
@@ -125,13 +132,11 @@ export class SimProvider implements Provider {
     );
     const ids = records.map((r) => r.providerId);
     if (options.wait === false) return this.#describe(ids);
-    return waitUntil(
-      async () => {
-        const machines = await this.#describe(ids);
-        return machines.every((m) => m.state !== 'pending') ? machines : undefined;
-      },
-      { clock: this.#clock, intervalMs: 250, maxIntervalMs: 5000, timeoutMs: options.timeoutMs ?? 900_000, what: `machines ${names[0]}…${names[names.length - 1]} running`, provider: this.name, ...(options.signal ? { signal: options.signal } : {}) },
-    );
+    const settled = await this.#poller.waitFor(ids, (found) => ids.every((id) => found.has(id) && found.get(id)!.state !== 'pending'), {
+      timeoutMs: options.timeoutMs ?? 900_000,
+      what: `machines ${names[0]}…${names[names.length - 1]} to be running`,
+    });
+    return ids.map((id) => settled.get(id)!);
   }
 
   async listMachines(filter: MachineFilter = {}): Promise<Machine[]> {
