@@ -7,8 +7,10 @@ export interface BatchPollerOptions<V> {
   fetch: (ids: readonly string[]) => Promise<ReadonlyMap<string, V>>;
   /** Most ids in one fetch (EC2 takes 1000 instance ids per call). Default 1000. */
   maxBatch?: number;
-  /** Pause between rounds. Default 1000 ms. */
+  /** First pause between rounds. Default 1000 ms. */
   intervalMs?: number;
+  /** Pauses grow ×1.5 while nothing settles, up to this. Default 5000 ms. */
+  maxIntervalMs?: number;
   clock?: Clock;
   provider?: string;
 }
@@ -39,18 +41,22 @@ export class BatchPoller<V> {
   readonly #waiters = new Set<Waiter<V>>();
   #running = false;
   #failures = 0;
+  #interval: number;
   /** Rounds made, for tests and benches (calls = rounds × batches). */
   rounds = 0;
 
   constructor(options: BatchPollerOptions<V>) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#interval = options.intervalMs ?? 1000;
   }
 
   /** Resolves with the latest values of `ids` once `done` says so; Timeout after `timeoutMs`. */
   waitFor(ids: readonly string[], done: Waiter<V>['done'], options: { timeoutMs?: number; what?: string } = {}): Promise<ReadonlyMap<string, V>> {
     return new Promise((resolve, reject) => {
       this.#waiters.add({ ids, done, resolve, reject, deadline: this.#clock.now() + (options.timeoutMs ?? 900_000), what: options.what ?? `${ids.length} machine(s)` });
+      // A new waiter's machines were just made: look soon.
+      this.#interval = this.#options.intervalMs ?? 1000;
       if (!this.#running) void this.#loop();
     });
   }
@@ -59,7 +65,7 @@ export class BatchPoller<V> {
     this.#running = true;
     try {
       while (this.#waiters.size > 0) {
-        await this.#clock.sleep(this.#failures === 0 ? (this.#options.intervalMs ?? 1000) : backoffDelay(this.#failures, { baseMs: 1000, maxMs: 30_000 }) + 250);
+        await this.#clock.sleep(this.#failures === 0 ? this.#interval : backoffDelay(this.#failures, { baseMs: 1000, maxMs: 30_000 }) + 250);
         await this.#round();
       }
     } finally {
@@ -90,6 +96,7 @@ export class BatchPoller<V> {
       this.#expire();
       return;
     }
+    let settledAny = false;
     for (const w of waiters) {
       const mine = new Map<string, V>();
       for (const id of w.ids) {
@@ -105,10 +112,12 @@ export class BatchPoller<V> {
         continue;
       }
       if (settled) {
+        settledAny = true;
         this.#waiters.delete(w);
         w.resolve(mine);
       }
     }
+    if (!settledAny) this.#interval = Math.min(this.#options.maxIntervalMs ?? 5000, this.#interval * 1.5);
     this.#expire();
   }
 

@@ -4,13 +4,15 @@ import { LabelsSchema } from './labels.js';
 const CIDR_V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** An IPv4 CIDR such as `10.0.0.0/16`, with each octet and the prefix checked. */
-export const CidrSchema = z.string().refine((value) => {
+export function isCidr(value: string): boolean {
   const m = CIDR_V4.exec(value);
   if (!m) return false;
   const octets = m.slice(1, 5).map(Number);
   const prefix = Number(m[5]);
   return octets.every((o) => o >= 0 && o <= 255) && prefix >= 0 && prefix <= 32;
-}, 'must be an IPv4 CIDR such as 10.0.0.0/16');
+}
+
+export const CidrSchema = z.string().refine(isCidr, 'must be an IPv4 CIDR such as 10.0.0.0/16');
 
 /** Parses `a.b.c.d/n` to a numeric range; only call on a value {@link CidrSchema} accepted. */
 export function cidrRange(cidr: string): { first: number; last: number } {
@@ -94,7 +96,7 @@ export const NetworkSpecSchema = z
     spec.subnets.forEach((s, i) => {
       if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['subnets', i, 'name'], message: `duplicate subnet name "${s.name}"` });
       names.add(s.name);
-      if (CIDR_V4.test(spec.cidr) && CIDR_V4.test(s.cidr) && !cidrContains(spec.cidr, s.cidr))
+      if (isCidr(spec.cidr) && isCidr(s.cidr) && !cidrContains(spec.cidr, s.cidr))
         ctx.addIssue({ code: 'custom', path: ['subnets', i, 'cidr'], message: `${s.cidr} is not inside the network's ${spec.cidr}` });
     });
   });

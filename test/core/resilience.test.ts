@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { NotFound, Throttled, VirtualClock, withRetries, type Provider } from '../../src/core/index.js';
+import { sim } from '../../src/providers/sim/index.js';
+
+describe('withRetries', () => {
+  it('retries throttled calls, reports each retry and passes other errors straight through', async () => {
+    const clock = new VirtualClock({ autoAdvance: true });
+    const base = sim({ latency: { apiMs: 0, bootMs: 0, stopMs: 0, deleteMs: 0 } }, { clock });
+    let failures = 2;
+    const flaky: Provider = Object.assign(Object.create(base) as Provider, {
+      listSizes: async () => {
+        if (failures-- > 0) throw new Throttled('slow', { provider: 'sim' });
+        return base.listSizes();
+      },
+      getMachine: async () => Promise.reject(new NotFound('gone')),
+    });
+    const events: string[] = [];
+    const wrapped = withRetries(flaky, { clock, onRetry: (e) => events.push(`${e.method}#${e.attempt}`) });
+    expect((await wrapped.listSizes()).length).toBeGreaterThan(0);
+    expect(events).toEqual(['listSizes#1', 'listSizes#2']);
+    await expect(wrapped.getMachine('x')).rejects.toThrow(NotFound);
+    expect(wrapped.name).toBe('sim');
+  });
+});
