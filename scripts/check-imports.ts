@@ -37,7 +37,8 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-const IMPORT = /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const problems: string[] = [];
 for (const file of walk(SRC)) {
   const from = layerOf(file);
@@ -50,12 +51,18 @@ for (const file of walk(SRC)) {
     if (!target.startsWith(SRC)) continue;
     const to = layerOf(target);
     if (to.unit === from.unit || allowed.includes('*')) continue;
-    const ok = allowed.includes(to.layer) && !(from.layer === 'providers' && to.layer === 'providers');
-    if (!ok) problems.push(`${relative(process.cwd(), file)}: ${from.unit} may not import ${to.unit} ("${spec}")`);
+    const ok =
+      allowed.includes(to.layer) && !(from.layer === 'providers' && to.layer === 'providers');
+    if (!ok)
+      problems.push(
+        `${relative(process.cwd(), file)}: ${from.unit} may not import ${to.unit} ("${spec}")`,
+      );
   }
 }
 if (problems.length > 0) {
-  console.error(`import rules broken (see DESIGN.md, "Layers and what may import what"):\n${problems.join('\n')}`);
+  console.error(
+    `import rules broken (see DESIGN.md, "Layers and what may import what"):\n${problems.join('\n')}`,
+  );
   process.exit(1);
 }
 console.log('import rules: ok');

@@ -2,7 +2,7 @@
  * Output for the `kumo` command: human tables by default, JSON for scripts, and one
  * line per error with a documented exit code.
  */
-import { isKumoError, type KumoError } from '../core/index.js';
+import { isKumoError } from '../core/index.js';
 
 /** Exit codes, documented in the README. */
 export const EXIT = {
@@ -21,7 +21,7 @@ export const EXIT = {
 
 export function exitCodeFor(err: unknown): number {
   if (!isKumoError(err)) return EXIT.failed;
-  switch ((err as KumoError).code) {
+  switch (err.code) {
     case 'ValidationError':
     case 'NotFound':
       return EXIT.usage;
@@ -35,10 +35,20 @@ export function exitCodeFor(err: unknown): number {
 }
 
 /** A plain text table with aligned columns. */
-export function table(headers: readonly string[], rows: readonly (readonly (string | number | undefined)[])[]): string {
+export function table(
+  headers: readonly string[],
+  rows: readonly (readonly (string | number | undefined)[])[],
+): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? '-' : String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (c ?? '').padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function printJson(value: unknown): void {
@@ -48,7 +58,9 @@ export function printJson(value: unknown): void {
 /** `kumo: <message>` on stderr, with each validation issue on its own line. */
 export function printError(err: unknown, json = false): void {
   if (json) {
-    process.stderr.write(`${JSON.stringify({ error: isKumoError(err) ? err.toJSON() : { message: String(err) } })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ error: isKumoError(err) ? err.toJSON() : { message: String(err) } })}\n`,
+    );
     return;
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -19,8 +19,11 @@ export function registerProviderKind(kind: string, factory: Factory): void {
 export async function providerByKind(kind: string): Promise<Provider> {
   const factory = FACTORIES[kind];
   if (factory === undefined)
-    throw new ValidationError(`unknown provider "${kind}"; known: ${Object.keys(FACTORIES).join(', ')} (or give -f kumo.yaml to use the providers it declares)`, {
-      issues: [{ path: '--provider', message: 'unknown provider' }],
-    });
+    throw new ValidationError(
+      `unknown provider "${kind}"; known: ${Object.keys(FACTORIES).join(', ')} (or give -f kumo.yaml to use the providers it declares)`,
+      {
+        issues: [{ path: '--provider', message: 'unknown provider' }],
+      },
+    );
   return factory(kind);
 }

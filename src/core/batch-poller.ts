@@ -52,9 +52,20 @@ export class BatchPoller<V> {
   }
 
   /** Resolves with the latest values of `ids` once `done` says so; Timeout after `timeoutMs`. */
-  waitFor(ids: readonly string[], done: Waiter<V>['done'], options: { timeoutMs?: number; what?: string } = {}): Promise<ReadonlyMap<string, V>> {
+  waitFor(
+    ids: readonly string[],
+    done: Waiter<V>['done'],
+    options: { timeoutMs?: number; what?: string } = {},
+  ): Promise<ReadonlyMap<string, V>> {
     return new Promise((resolve, reject) => {
-      this.#waiters.add({ ids, done, resolve, reject, deadline: this.#clock.now() + (options.timeoutMs ?? 900_000), what: options.what ?? `${ids.length} machine(s)` });
+      this.#waiters.add({
+        ids,
+        done,
+        resolve,
+        reject,
+        deadline: this.#clock.now() + (options.timeoutMs ?? 900_000),
+        what: options.what ?? `${ids.length} machine(s)`,
+      });
       // A new waiter's machines were just made: look soon.
       this.#interval = this.#options.intervalMs ?? 1000;
       if (!this.#running) void this.#loop();
@@ -65,7 +76,11 @@ export class BatchPoller<V> {
     this.#running = true;
     try {
       while (this.#waiters.size > 0) {
-        await this.#clock.sleep(this.#failures === 0 ? this.#interval : backoffDelay(this.#failures, { baseMs: 1000, maxMs: 30_000 }) + 250);
+        await this.#clock.sleep(
+          this.#failures === 0
+            ? this.#interval
+            : backoffDelay(this.#failures, { baseMs: 1000, maxMs: 30_000 }) + 250,
+        );
         await this.#round();
       }
     } finally {
@@ -117,7 +132,8 @@ export class BatchPoller<V> {
         w.resolve(mine);
       }
     }
-    if (!settledAny) this.#interval = Math.min(this.#options.maxIntervalMs ?? 5000, this.#interval * 1.5);
+    if (!settledAny)
+      this.#interval = Math.min(this.#options.maxIntervalMs ?? 5000, this.#interval * 1.5);
     this.#expire();
   }
 
@@ -126,7 +142,11 @@ export class BatchPoller<V> {
     for (const w of this.#waiters) {
       if (now >= w.deadline) {
         this.#waiters.delete(w);
-        w.reject(new Timeout(`timed out waiting for ${w.what}`, { ...(this.#options.provider === undefined ? {} : { provider: this.#options.provider }) }));
+        w.reject(
+          new Timeout(`timed out waiting for ${w.what}`, {
+            ...(this.#options.provider === undefined ? {} : { provider: this.#options.provider }),
+          }),
+        );
       }
     }
   }

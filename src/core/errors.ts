@@ -54,7 +54,11 @@ export abstract class KumoError extends Error {
   readonly provider: string | undefined;
   readonly details: Record<string, unknown>;
 
-  protected constructor(message: string, defaultRetryable: boolean, options: KumoErrorOptions = {}) {
+  protected constructor(
+    message: string,
+    defaultRetryable: boolean,
+    options: KumoErrorOptions = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.retryable = options.retryable ?? defaultRetryable;
     this.provider = options.provider;

@@ -1,5 +1,10 @@
 import type { Image } from './model/image.js';
-import type { CreateMachinesRequest, CreateMachinesRequestInput, Machine, MachineFilter } from './model/machine.js';
+import type {
+  CreateMachinesRequest,
+  CreateMachinesRequestInput,
+  Machine,
+  MachineFilter,
+} from './model/machine.js';
 import type { Network, NetworkSpecInput } from './model/network.js';
 import type { Size } from './model/size.js';
 
@@ -87,7 +92,10 @@ export interface Provider {
    * Makes the network exist as declared; running it twice changes nothing.
    * `labels` carry the ownership tags (`kumo-dc`).
    */
-  ensureNetwork(spec: NetworkSpecInput, options?: CallOptions & { labels?: Record<string, string> }): Promise<Network>;
+  ensureNetwork(
+    spec: NetworkSpecInput,
+    options?: CallOptions & { labels?: Record<string, string> },
+  ): Promise<Network>;
 
   /** Deletes a network kumo made (by name), dependants first; succeeds when already gone. */
   deleteNetwork(name: string, options?: CallOptions): Promise<void>;
@@ -98,7 +106,10 @@ export interface Provider {
    *   unknown image; InsufficientCapacity; QuotaExceeded; Timeout when waiting ran out
    *   (retry with the same key).
    */
-  createMachines(request: CreateMachinesRequestInput | CreateMachinesRequest, options?: CreateOptions): Promise<Machine[]>;
+  createMachines(
+    request: CreateMachinesRequestInput | CreateMachinesRequest,
+    options?: CreateOptions,
+  ): Promise<Machine[]>;
 
   /** Machines kumo can see, filtered; by default every state but `terminated`. */
   listMachines(filter?: MachineFilter, options?: CallOptions): Promise<Machine[]>;

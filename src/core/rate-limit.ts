@@ -51,7 +51,10 @@ class TokenBucket {
       if (this.#tokens < 1) {
         const waitMs = Math.ceil((1 - this.#tokens) / this.perMs);
         await this.clock.sleep(waitMs, signal);
-        this.#tokens = Math.min(this.size, this.#tokens + (this.clock.now() - this.#at) * this.perMs);
+        this.#tokens = Math.min(
+          this.size,
+          this.#tokens + (this.clock.now() - this.#at) * this.perMs,
+        );
         this.#at = this.clock.now();
       }
       this.#tokens -= 1;
@@ -78,14 +81,18 @@ export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
   const bucket =
     options.intervalCap === undefined
       ? undefined
-      : new TokenBucket(options.intervalCap / (options.intervalMs ?? 1000), options.burst ?? options.intervalCap, options.clock ?? systemClock);
+      : new TokenBucket(
+          options.intervalCap / (options.intervalMs ?? 1000),
+          options.burst ?? options.intervalCap,
+          options.clock ?? systemClock,
+        );
   return {
     run<T>(fn: () => Promise<T>, runOptions: { signal?: AbortSignal } = {}): Promise<T> {
       const task = async (): Promise<T> => {
         await bucket?.take(runOptions.signal);
         return fn();
       };
-      return queue.add(task, runOptions.signal ? { signal: runOptions.signal } : {}) as Promise<T>;
+      return queue.add<T>(task, runOptions.signal ? { signal: runOptions.signal } : {});
     },
     get waiting() {
       return queue.size;

@@ -39,16 +39,22 @@ export interface ProviderCallEvent {
  */
 export function withRetries<P extends Provider>(
   provider: P,
-  options: Omit<RetryOptions, 'onRetry' | 'signal'> & { onRetry?: (event: ProviderCallEvent) => void } = {},
+  options: Omit<RetryOptions, 'onRetry' | 'signal'> & {
+    onRetry?: (event: ProviderCallEvent) => void;
+  } = {},
 ): P {
   const { onRetry, ...retryOptions } = options;
   const wrappers = new Map<PropertyKey, (...args: unknown[]) => Promise<unknown>>();
   for (const method of METHODS) {
-    const original = provider[method] as (...args: unknown[]) => Promise<unknown>;
+    const original = Reflect.get(provider, method, provider) as (
+      ...args: unknown[]
+    ) => Promise<unknown>;
     wrappers.set(method, (...args: unknown[]) => {
       const last = args[args.length - 1];
       const signal =
-        typeof last === 'object' && last !== null && 'signal' in last ? (last as { signal?: AbortSignal }).signal : undefined;
+        typeof last === 'object' && last !== null && 'signal' in last
+          ? (last as { signal?: AbortSignal }).signal
+          : undefined;
       return retry(() => original.apply(provider, args), {
         ...retryOptions,
         ...(signal === undefined ? {} : { signal }),
@@ -64,7 +70,9 @@ export function withRetries<P extends Provider>(
       const wrapper = wrappers.get(prop);
       if (wrapper !== undefined) return wrapper;
       const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
     },
   });
 }

@@ -47,7 +47,10 @@ export function backoffDelay(attempt: number, options: RetryOptions = {}, error?
  * const sizes = await retry(() => provider.listSizes(), { attempts: 4 });
  * ```
  */
-export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function retry<T>(
+  fn: (attempt: number) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const attempts = Math.max(1, options.attempts ?? 6);
   const clock = options.clock ?? systemClock;
   const shouldRetry = options.retryable ?? isRetryable;

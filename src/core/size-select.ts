@@ -29,7 +29,8 @@ function waste(size: Size, want: Resources): number {
 }
 
 function offered(size: Size, req: SizeRequirement): boolean {
-  if (req.zone !== undefined && size.zones.length > 0 && !size.zones.includes(req.zone)) return false;
+  if (req.zone !== undefined && size.zones.length > 0 && !size.zones.includes(req.zone))
+    return false;
   if (req.spot === true && !size.spot) return false;
   if (req.arch !== undefined && size.arch !== req.arch) return false;
   if (req.allowed !== undefined && !req.allowed.includes(size.name)) return false;
@@ -49,7 +50,9 @@ function compare(a: Size, b: Size, req: SizeRequirement): number {
 
 /** Every size that satisfies `req`, best first (deterministic). */
 export function rankSizes(sizes: readonly Size[], req: SizeRequirement): Size[] {
-  return sizes.filter((s) => offered(s, req) && fits(req.resources, s.resources)).sort((a, b) => compare(a, b, req));
+  return sizes
+    .filter((s) => offered(s, req) && fits(req.resources, s.resources))
+    .sort((a, b) => compare(a, b, req));
 }
 
 /** How far a size falls short of `want`: 0 when it fits. */
@@ -74,10 +77,26 @@ function shortfall(size: Size, want: Resources): number {
  * ```
  */
 export function selectSize(sizes: readonly Size[], req: SizeRequirement): Size {
+  // One pass for the best: selection runs per request, over catalogs of hundreds of sizes.
+  let best: Size | undefined;
+  for (const s of sizes) {
+    if (
+      (s.available !== undefined && s.available <= 0) ||
+      !offered(s, req) ||
+      !fits(req.resources, s.resources)
+    )
+      continue;
+    if (best === undefined || compare(s, best, req) < 0) best = s;
+  }
+  if (best !== undefined) return best;
   const ranked = rankSizes(sizes, req);
-  const available = ranked.find((s) => s.available === undefined || s.available > 0);
-  if (available !== undefined) return available;
-  const where = [req.zone && `in zone ${req.zone}`, req.spot && 'as spot', req.arch && `for ${req.arch}`].filter(Boolean).join(' ');
+  const where = [
+    req.zone && `in zone ${req.zone}`,
+    req.spot && 'as spot',
+    req.arch && `for ${req.arch}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
   if (ranked.length > 0)
     throw new InsufficientCapacity(
       `no ${ranked.map((s) => s.name).join(', ')} available now for ${formatResources(req.resources)}${where ? ` ${where}` : ''}`,
@@ -86,7 +105,12 @@ export function selectSize(sizes: readonly Size[], req: SizeRequirement): Size {
   const nearest = sizes
     .filter((s) => offered(s, req))
     .map((s) => ({ s, d: shortfall(s, req.resources) }))
-    .sort((a, b) => a.d - b.d || (effectivePrice(a.s) ?? Infinity) - (effectivePrice(b.s) ?? Infinity) || (a.s.name < b.s.name ? -1 : 1))
+    .sort(
+      (a, b) =>
+        a.d - b.d ||
+        (effectivePrice(a.s) ?? Infinity) - (effectivePrice(b.s) ?? Infinity) ||
+        (a.s.name < b.s.name ? -1 : 1),
+    )
     .slice(0, 3)
     .map(({ s }) => `${s.name} (${formatResources(s.resources)})`);
   throw new ValidationError(

@@ -10,7 +10,12 @@ export const TAG_KEY = 'kumo-key';
 export const TAG_ID = 'kumo-id';
 
 /** The ownership tags for one machine of a request. */
-export function ownershipTags(input: { dc: string; pool: string; key: string; id?: string }): Labels {
+export function ownershipTags(input: {
+  dc: string;
+  pool: string;
+  key: string;
+  id?: string;
+}): Labels {
   return {
     [TAG_DC]: input.dc,
     [TAG_POOL]: input.pool,
@@ -29,9 +34,16 @@ export function shortHash(value: string, length = 10): string {
  * the same names, which is what lets a retry find what an earlier try made.
  * Valid as a GCP instance name, an AWS Name tag, a Nova server name and an Ironic node name.
  */
-export function machineNamePrefix(input: { pool: string; idempotencyKey: string; namePrefix?: string | undefined }): string {
+export function machineNamePrefix(input: {
+  pool: string;
+  idempotencyKey: string;
+  namePrefix?: string | undefined;
+}): string {
   if (input.namePrefix !== undefined) return input.namePrefix;
-  let pool = input.pool.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  let pool = input.pool
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (!/^[a-z]/.test(pool)) pool = `k-${pool}`;
   return `${pool.slice(0, 40).replace(/-+$/, '')}-${shortHash(input.idempotencyKey, 8)}`;
 }
@@ -50,9 +62,14 @@ export function toAwsTags(labels: Labels): { Key: string; Value: string }[] {
   const out: { Key: string; Value: string }[] = [];
   for (const [Key, Value] of Object.entries(labels)) {
     if (Key.toLowerCase().startsWith('aws:'))
-      throw new ValidationError(`label "${Key}": the aws: prefix is reserved by AWS`, { issues: [{ path: `labels.${Key}`, message: 'the aws: prefix is reserved' }] });
+      throw new ValidationError(`label "${Key}": the aws: prefix is reserved by AWS`, {
+        issues: [{ path: `labels.${Key}`, message: 'the aws: prefix is reserved' }],
+      });
     if (Key.length > 128 || Value.length > 256)
-      throw new ValidationError(`label "${Key}": AWS tag keys are at most 128 and values 256 characters`, { issues: [{ path: `labels.${Key}`, message: 'too long for an AWS tag' }] });
+      throw new ValidationError(
+        `label "${Key}": AWS tag keys are at most 128 and values 256 characters`,
+        { issues: [{ path: `labels.${Key}`, message: 'too long for an AWS tag' }] },
+      );
     out.push({ Key, Value });
   }
   return out;
@@ -60,7 +77,8 @@ export function toAwsTags(labels: Labels): { Key: string; Value: string }[] {
 
 export function fromAwsTags(tags: readonly { Key?: string; Value?: string }[] | undefined): Labels {
   const out: Labels = {};
-  for (const t of tags ?? []) if (t.Key !== undefined && !t.Key.startsWith('aws:')) out[t.Key] = t.Value ?? '';
+  for (const t of tags ?? [])
+    if (t.Key !== undefined && !t.Key.startsWith('aws:')) out[t.Key] = t.Value ?? '';
   return out;
 }
 
@@ -89,7 +107,8 @@ function gcpUnescape(value: string): string {
     const ch = value[i]!;
     if (ch === '_') {
       const hex = value.slice(i + 1, i + 3);
-      if (!/^[0-9a-f]{2}$/.test(hex)) throw new ValidationError(`"${value}" is not a kumo-encoded GCP label`);
+      if (!/^[0-9a-f]{2}$/.test(hex))
+        throw new ValidationError(`"${value}" is not a kumo-encoded GCP label`);
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else bytes.push(ch.charCodeAt(0));
@@ -113,12 +132,23 @@ export function toGcpLabels(labels: Labels): Record<string, string> {
   for (const [key, value] of Object.entries(labels)) {
     const k = encodeGcpLabelKey(key);
     const v = gcpEscape(value);
-    if (k.length > GCP_MAX) issues.push({ path: `labels.${key}`, message: `key encodes to ${k.length} characters; GCP allows ${GCP_MAX}` });
-    if (v.length > GCP_MAX) issues.push({ path: `labels.${key}`, message: `value encodes to ${v.length} characters; GCP allows ${GCP_MAX} (use lowercase letters, digits and "-" to keep it short)` });
+    if (k.length > GCP_MAX)
+      issues.push({
+        path: `labels.${key}`,
+        message: `key encodes to ${k.length} characters; GCP allows ${GCP_MAX}`,
+      });
+    if (v.length > GCP_MAX)
+      issues.push({
+        path: `labels.${key}`,
+        message: `value encodes to ${v.length} characters; GCP allows ${GCP_MAX} (use lowercase letters, digits and "-" to keep it short)`,
+      });
     out[k] = v;
   }
   if (issues.length > 0)
-    throw new ValidationError(`labels do not fit GCP label rules: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+    throw new ValidationError(
+      `labels do not fit GCP label rules: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { issues },
+    );
   return out;
 }
 
@@ -142,11 +172,15 @@ export function fromGcpLabels(labels: Readonly<Record<string, string>> | null | 
 export function toOpenStackMetadata(labels: Labels): Record<string, string> {
   const entries = Object.entries(labels);
   if (entries.length > 128)
-    throw new ValidationError(`${entries.length} labels: Nova metadata holds at most 128 items`, { issues: [{ path: 'labels', message: 'too many labels for Nova metadata' }] });
+    throw new ValidationError(`${entries.length} labels: Nova metadata holds at most 128 items`, {
+      issues: [{ path: 'labels', message: 'too many labels for Nova metadata' }],
+    });
   return Object.fromEntries(entries);
 }
 
-export function fromOpenStackMetadata(metadata: Readonly<Record<string, string>> | null | undefined): Labels {
+export function fromOpenStackMetadata(
+  metadata: Readonly<Record<string, string>> | null | undefined,
+): Labels {
   return { ...(metadata ?? {}) };
 }
 
@@ -162,11 +196,14 @@ export function toIronicExtra(labels: Labels): Record<string, unknown> {
   return { [IRONIC_LABELS_KEY]: { ...labels } };
 }
 
-export function fromIronicExtra(extra: Readonly<Record<string, unknown>> | null | undefined): Labels {
+export function fromIronicExtra(
+  extra: Readonly<Record<string, unknown>> | null | undefined,
+): Labels {
   const value = extra?.[IRONIC_LABELS_KEY];
   if (typeof value !== 'object' || value === null) return {};
   const out: Labels = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries(value as Record<string, unknown>))
+    if (typeof v === 'string') out[k] = v;
   return out;
 }
 

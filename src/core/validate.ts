@@ -18,7 +18,12 @@ export function toIssues(error: z.ZodError, prefix = ''): Issue[] {
  * const spec = parse(MachineSpecSchema, input, 'machine spec');
  * ```
  */
-export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix = ''): z.output<S> {
+export function parse<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  prefix = '',
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = toIssues(result.error, prefix);

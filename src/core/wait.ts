@@ -29,7 +29,10 @@ export interface WaitOptions {
  * }, { timeoutMs: 300_000, what: `machine ${id} running` });
  * ```
  */
-export async function waitUntil<T>(probe: () => Promise<T | undefined | false>, options: WaitOptions = {}): Promise<T> {
+export async function waitUntil<T>(
+  probe: () => Promise<T | undefined | false>,
+  options: WaitOptions = {},
+): Promise<T> {
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? 600_000;
   const deadline = clock.now() + timeoutMs;
@@ -42,9 +45,12 @@ export async function waitUntil<T>(probe: () => Promise<T | undefined | false>, 
     if (value !== undefined && value !== false) return value;
     const left = deadline - clock.now();
     if (left <= 0)
-      throw new Timeout(`timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}`, {
-        ...(options.provider === undefined ? {} : { provider: options.provider }),
-      });
+      throw new Timeout(
+        `timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}`,
+        {
+          ...(options.provider === undefined ? {} : { provider: options.provider }),
+        },
+      );
     await clock.sleep(Math.min(interval, left), options.signal);
     interval = Math.min(maxInterval, interval * factor);
   }

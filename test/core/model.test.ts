@@ -27,21 +27,58 @@ const issuesOf = (fn: () => unknown): string[] => {
 
 describe('machine spec', () => {
   it('fills defaults', () => {
-    const spec = parse(MachineSpecSchema, { resources: { cpus: 0.5, memoryMiB: 512 }, image: 'debian-12' }, 'spec');
-    expect(spec).toMatchObject({ spot: false, sshKeys: [], labels: {}, resources: { gpus: 0, diskGiB: 0 } });
+    const spec = parse(
+      MachineSpecSchema,
+      { resources: { cpus: 0.5, memoryMiB: 512 }, image: 'debian-12' },
+      'spec',
+    );
+    expect(spec).toMatchObject({
+      spot: false,
+      sshKeys: [],
+      labels: {},
+      resources: { gpus: 0, diskGiB: 0 },
+    });
   });
   it('needs resources or a size', () => {
-    expect(issuesOf(() => parse(MachineSpecSchema, { image: 'x' }, 'spec'))).toEqual(['resources: give resources (cpus, memoryMiB, …) or an explicit size']);
+    expect(issuesOf(() => parse(MachineSpecSchema, { image: 'x' }, 'spec'))).toEqual([
+      'resources: give resources (cpus, memoryMiB, …) or an explicit size',
+    ]);
   });
   it('refuses resources and a size together', () => {
-    expect(issuesOf(() => parse(MachineSpecSchema, { image: 'x', size: 'm', resources: { cpus: 1, memoryMiB: 1 } }, 'spec'))).toEqual(['size: give resources or size, not both']);
+    expect(
+      issuesOf(() =>
+        parse(
+          MachineSpecSchema,
+          { image: 'x', size: 'm', resources: { cpus: 1, memoryMiB: 1 } },
+          'spec',
+        ),
+      ),
+    ).toEqual(['size: give resources or size, not both']);
   });
   it('names every bad field at once, with its path', () => {
-    const issues = issuesOf(() => parse(CreateMachinesRequestSchema, { spec: { resources: { cpus: 0, memoryMiB: 1.5 }, image: 'x', sshKeys: ['nope'] }, count: 0, idempotencyKey: 'a b' }, 'request'));
-    expect(issues.map((i) => i.split(':')[0])).toEqual(['spec.resources.cpus', 'spec.resources.memoryMiB', 'spec.sshKeys.0', 'count', 'idempotencyKey']);
+    const issues = issuesOf(() =>
+      parse(
+        CreateMachinesRequestSchema,
+        {
+          spec: { resources: { cpus: 0, memoryMiB: 1.5 }, image: 'x', sshKeys: ['nope'] },
+          count: 0,
+          idempotencyKey: 'a b',
+        },
+        'request',
+      ),
+    );
+    expect(issues.map((i) => i.split(':')[0])).toEqual([
+      'spec.resources.cpus',
+      'spec.resources.memoryMiB',
+      'spec.sshKeys.0',
+      'count',
+      'idempotencyKey',
+    ]);
   });
   it('refuses unknown fields, so typos are caught', () => {
-    expect(issuesOf(() => parse(MachineSpecSchema, { image: 'x', size: 'm', zones: ['a'] }, 'spec'))[0]).toMatch(/zones/);
+    expect(
+      issuesOf(() => parse(MachineSpecSchema, { image: 'x', size: 'm', zones: ['a'] }, 'spec'))[0],
+    ).toMatch(/zones/);
   });
 });
 
@@ -49,7 +86,15 @@ describe('network spec', () => {
   it('normalises port forms to ranges', () => {
     const spec = parse(
       NetworkSpecSchema,
-      { name: 'net', cidr: '10.0.0.0/16', firewall: [{ ports: 22 }, { ports: '8000-8080', protocol: 'udp' }, { ports: { from: 1, to: 2 } }] },
+      {
+        name: 'net',
+        cidr: '10.0.0.0/16',
+        firewall: [
+          { ports: 22 },
+          { ports: '8000-8080', protocol: 'udp' },
+          { ports: { from: 1, to: 2 } },
+        ],
+      },
       'network',
     );
     expect(spec.firewall.map((r) => r.ports)).toEqual([
@@ -57,13 +102,25 @@ describe('network spec', () => {
       { from: 8000, to: 8080 },
       { from: 1, to: 2 },
     ]);
-    expect(spec.firewall[0]).toMatchObject({ direction: 'ingress', protocol: 'tcp', cidrs: ['0.0.0.0/0'] });
+    expect(spec.firewall[0]).toMatchObject({
+      direction: 'ingress',
+      protocol: 'tcp',
+      cidrs: ['0.0.0.0/0'],
+    });
   });
   it('names subnets outside the network, duplicates and bad CIDRs, all at once', () => {
     const issues = issuesOf(() =>
       parse(
         NetworkSpecSchema,
-        { name: 'net', cidr: '10.0.0.0/16', subnets: [{ name: 'a', cidr: '10.1.0.0/24' }, { name: 'a', cidr: '10.0.1.0/24' }, { name: 'b', cidr: '300.0.0.0/8' }] },
+        {
+          name: 'net',
+          cidr: '10.0.0.0/16',
+          subnets: [
+            { name: 'a', cidr: '10.1.0.0/24' },
+            { name: 'a', cidr: '10.0.1.0/24' },
+            { name: 'b', cidr: '300.0.0.0/8' },
+          ],
+        },
         'network',
       ),
     );
@@ -74,10 +131,24 @@ describe('network spec', () => {
     ]);
   });
   it('refuses ports on icmp rules and reversed ranges', () => {
-    expect(issuesOf(() => parse(NetworkSpecSchema, { name: 'n', cidr: '10.0.0.0/8', firewall: [{ protocol: 'icmp', ports: 1 }] }, 'network'))).toEqual([
-      'firewall.0.ports: ports apply only to tcp and udp rules',
-    ]);
-    expect(issuesOf(() => parse(NetworkSpecSchema, { name: 'n', cidr: '10.0.0.0/8', firewall: [{ ports: '90-80' }] }, 'network'))[0]).toMatch(/from ≤ to/);
+    expect(
+      issuesOf(() =>
+        parse(
+          NetworkSpecSchema,
+          { name: 'n', cidr: '10.0.0.0/8', firewall: [{ protocol: 'icmp', ports: 1 }] },
+          'network',
+        ),
+      ),
+    ).toEqual(['firewall.0.ports: ports apply only to tcp and udp rules']);
+    expect(
+      issuesOf(() =>
+        parse(
+          NetworkSpecSchema,
+          { name: 'n', cidr: '10.0.0.0/8', firewall: [{ ports: '90-80' }] },
+          'network',
+        ),
+      )[0],
+    ).toMatch(/from ≤ to/);
   });
   it('knows which CIDR holds which', () => {
     expect(cidrContains('10.0.0.0/8', '10.200.0.0/16')).toBe(true);
@@ -110,7 +181,11 @@ describe('labels and images', () => {
     expect(matchesLabels({}, undefined)).toBe(true);
   });
   it('know the image aliases, case-insensitively', () => {
-    expect(findImageAlias('Ubuntu-22.04')).toMatchObject({ os: 'ubuntu', version: '22.04', codename: 'jammy' });
+    expect(findImageAlias('Ubuntu-22.04')).toMatchObject({
+      os: 'ubuntu',
+      version: '22.04',
+      codename: 'jammy',
+    });
     expect(findImageAlias('windows-95')).toBeUndefined();
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { NotFound, Throttled, VirtualClock, withRetries, type Provider } from '../../src/core/index.js';
+import {
+  NotFound,
+  Throttled,
+  VirtualClock,
+  withRetries,
+  type Provider,
+} from '../../src/core/index.js';
 import { sim } from '../../src/providers/sim/index.js';
 
 describe('withRetries', () => {
@@ -15,7 +21,10 @@ describe('withRetries', () => {
       getMachine: async () => Promise.reject(new NotFound('gone')),
     });
     const events: string[] = [];
-    const wrapped = withRetries(flaky, { clock, onRetry: (e) => events.push(`${e.method}#${e.attempt}`) });
+    const wrapped = withRetries(flaky, {
+      clock,
+      onRetry: (e) => events.push(`${e.method}#${e.attempt}`),
+    });
     expect((await wrapped.listSizes()).length).toBeGreaterThan(0);
     expect(events).toEqual(['listSizes#1', 'listSizes#2']);
     await expect(wrapped.getMachine('x')).rejects.toThrow(NotFound);

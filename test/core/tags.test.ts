@@ -42,10 +42,14 @@ describe('machine names', () => {
 
   it('are valid GCP instance names whatever the pool is called', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 80 }), fc.string({ minLength: 1, maxLength: 64 }), (pool, key) => {
-        const name = machineName(machineNamePrefix({ pool, idempotencyKey: key }), 9999);
-        expect(name).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 80 }),
+        fc.string({ minLength: 1, maxLength: 64 }),
+        (pool, key) => {
+          const name = machineName(machineNamePrefix({ pool, idempotencyKey: key }), 9999);
+          expect(name).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
+        },
+      ),
     );
   });
 
@@ -69,7 +73,12 @@ describe('AWS tags', () => {
     expect(() => toAwsTags({ k: 'v'.repeat(257) })).toThrow(/at most 128/);
   });
   it('leave out tags AWS itself sets', () => {
-    expect(fromAwsTags([{ Key: 'aws:autoscaling:groupName', Value: 'x' }, { Key: 'a', Value: 'b' }])).toEqual({ a: 'b' });
+    expect(
+      fromAwsTags([
+        { Key: 'aws:autoscaling:groupName', Value: 'x' },
+        { Key: 'a', Value: 'b' },
+      ]),
+    ).toEqual({ a: 'b' });
   });
 });
 
@@ -99,7 +108,9 @@ describe('GCP labels', () => {
     expect(decodeGcpLabelKey('k_-9lives')).toBe('9lives');
   });
   it('name the label that cannot fit in 63 characters', () => {
-    expect(() => toGcpLabels({ note: 'X'.repeat(30) })).toThrow(/labels\.note: value encodes to 90 characters/);
+    expect(() => toGcpLabels({ note: 'X'.repeat(30) })).toThrow(
+      /labels\.note: value encodes to 90 characters/,
+    );
   });
   it('keep labels set by hand that are not kumo-encoded', () => {
     expect(fromGcpLabels({ env: 'prod_x' })).toEqual({ env: 'prod_x' });

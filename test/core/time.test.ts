@@ -70,7 +70,9 @@ describe('retry', () => {
   });
 
   it('waits at least as long as the server’s retry-after', () => {
-    expect(backoffDelay(0, { random: () => 0 }, new Throttled('x', { retryAfterMs: 2500 }))).toBe(2500);
+    expect(backoffDelay(0, { random: () => 0 }, new Throttled('x', { retryAfterMs: 2500 }))).toBe(
+      2500,
+    );
   });
 
   it('retries retryable errors and then succeeds', async () => {
@@ -124,9 +126,14 @@ describe('waitUntil', () => {
 
   it('times out naming what it waited for', async () => {
     const clock = new VirtualClock({ autoAdvance: true });
-    await expect(waitUntil(async () => false, { clock, timeoutMs: 5000, what: 'web-1 running', provider: 'sim' })).rejects.toThrow(
-      /timed out after 5000 ms waiting for web-1 running/,
-    );
+    await expect(
+      waitUntil(async () => false, {
+        clock,
+        timeoutMs: 5000,
+        what: 'web-1 running',
+        provider: 'sim',
+      }),
+    ).rejects.toThrow(/timed out after 5000 ms waiting for web-1 running/);
   });
 });
 
@@ -154,7 +161,9 @@ describe('rate limiter', () => {
     const clock = new VirtualClock({ start: 0, autoAdvance: true });
     const limiter = createRateLimiter({ concurrency: 100, intervalCap: 10, burst: 1, clock });
     const starts: number[] = [];
-    await Promise.all(Array.from({ length: 11 }, () => limiter.run(async () => void starts.push(clock.now()))));
+    await Promise.all(
+      Array.from({ length: 11 }, () => limiter.run(async () => void starts.push(clock.now()))),
+    );
     // One token at start, then 10 per second: the 11th call starts at 1 s.
     expect(starts[starts.length - 1]).toBe(1000);
   });
@@ -163,10 +172,16 @@ describe('rate limiter', () => {
 describe('batch poller', () => {
   it('answers many waiters with one call per round', async () => {
     const clock = new VirtualClock({ autoAdvance: true });
-    const fetch = vi.fn(async (ids: readonly string[]) => new Map(ids.map((id) => [id, clock.now() >= 3000 ? 'running' : 'pending'])));
+    const fetch = vi.fn(
+      async (ids: readonly string[]) =>
+        new Map(ids.map((id) => [id, clock.now() >= 3000 ? 'running' : 'pending'])),
+    );
     const poller = new BatchPoller({ fetch, clock, intervalMs: 1000 });
     const done = (m: ReadonlyMap<string, string>) => [...m.values()].every((s) => s === 'running');
-    const [a, b] = await Promise.all([poller.waitFor(['a', 'b'], done), poller.waitFor(['c'], done)]);
+    const [a, b] = await Promise.all([
+      poller.waitFor(['a', 'b'], done),
+      poller.waitFor(['c'], done),
+    ]);
     expect([...a.keys()]).toEqual(['a', 'b']);
     expect([...b.keys()]).toEqual(['c']);
     expect(fetch).toHaveBeenCalledTimes(3);
@@ -189,13 +204,18 @@ describe('batch poller', () => {
 
   it('fails waiters on an error that retrying cannot fix', async () => {
     const clock = new VirtualClock({ autoAdvance: true });
-    const poller = new BatchPoller({ clock, fetch: async () => Promise.reject(new NotFound('no')) });
+    const poller = new BatchPoller({
+      clock,
+      fetch: async () => Promise.reject(new NotFound('no')),
+    });
     await expect(poller.waitFor(['x'], () => true)).rejects.toThrow(NotFound);
   });
 
   it('times out a waiter whose machines never settle', async () => {
     const clock = new VirtualClock({ autoAdvance: true });
     const poller = new BatchPoller({ clock, fetch: async () => new Map<string, number>() });
-    await expect(poller.waitFor(['x'], () => false, { timeoutMs: 10_000, what: 'x running' })).rejects.toThrow(Timeout);
+    await expect(
+      poller.waitFor(['x'], () => false, { timeoutMs: 10_000, what: 'x running' }),
+    ).rejects.toThrow(Timeout);
   });
 });

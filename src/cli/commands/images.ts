@@ -25,6 +25,17 @@ export function registerImages(program: Command): void {
         }
       }
       if (opts.json) return printJson(rows);
-      process.stdout.write(`${table(['IMAGE', 'ID', 'OS', 'VERSION', 'ARCH'], rows.map((r) => [r.image, r.resolved?.id ?? r.error, r.resolved?.os, r.resolved?.version, r.resolved?.arch]))}\n`);
+      process.stdout.write(
+        `${table(
+          ['IMAGE', 'ID', 'OS', 'VERSION', 'ARCH'],
+          rows.map((r) => [
+            r.image,
+            r.resolved?.id ?? r.error,
+            r.resolved?.os,
+            r.resolved?.version,
+            r.resolved?.arch,
+          ]),
+        )}\n`,
+      );
     });
 }

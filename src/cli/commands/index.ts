@@ -4,4 +4,8 @@ import { registerSizes } from './sizes.js';
 import { registerImages } from './images.js';
 
 /** Every `kumo` sub-command, in help order. Each file registers one. */
-export const COMMANDS: readonly ((program: Command) => void)[] = [registerVersion, registerSizes, registerImages];
+export const COMMANDS: readonly ((program: Command) => void)[] = [
+  registerVersion,
+  registerSizes,
+  registerImages,
+];

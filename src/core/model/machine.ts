@@ -19,14 +19,30 @@ export const MachineSpecSchema = z
     subnet: z.string().optional(),
     zone: z.string().optional(),
     spot: z.boolean().default(false),
-    userData: z.string().max(64 * 1024, 'userData is at most 64 KiB').optional(),
-    sshKeys: z.array(z.string().regex(/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, 'must be an OpenSSH public key line')).default([]),
+    userData: z
+      .string()
+      .max(64 * 1024, 'userData is at most 64 KiB')
+      .optional(),
+    sshKeys: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/,
+            'must be an OpenSSH public key line',
+          ),
+      )
+      .default([]),
     labels: LabelsSchema.default({}),
   })
   .strict()
   .superRefine((spec, ctx) => {
     if (spec.resources === undefined && spec.size === undefined)
-      ctx.addIssue({ code: 'custom', path: ['resources'], message: 'give resources (cpus, memoryMiB, …) or an explicit size' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resources'],
+        message: 'give resources (cpus, memoryMiB, …) or an explicit size',
+      });
     if (spec.resources !== undefined && spec.size !== undefined)
       ctx.addIssue({ code: 'custom', path: ['size'], message: 'give resources or size, not both' });
   });
@@ -47,7 +63,11 @@ export const IdempotencyKeySchema = z
 export const CreateMachinesRequestSchema = z
   .object({
     spec: MachineSpecSchema,
-    count: z.number().int('count must be a whole number').min(1, 'count must be at least 1').max(10_000, 'count is at most 10000 per request'),
+    count: z
+      .number()
+      .int('count must be a whole number')
+      .min(1, 'count must be at least 1')
+      .max(10_000, 'count is at most 10000 per request'),
     idempotencyKey: IdempotencyKeySchema,
     /** Name of the logical datacenter (tag `kumo-dc`). */
     dc: z.string().min(1).max(63).default('default'),
@@ -56,13 +76,26 @@ export const CreateMachinesRequestSchema = z
     /** Extra labels, merged over `spec.labels`. */
     labels: LabelsSchema.default({}),
     /** Prefix of the machines' deterministic names; derived from the pool and key when absent. */
-    namePrefix: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'namePrefix is lowercase letters, digits and "-", starting with a letter').optional(),
+    namePrefix: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,40}$/,
+        'namePrefix is lowercase letters, digits and "-", starting with a letter',
+      )
+      .optional(),
   })
   .strict();
 export type CreateMachinesRequest = z.output<typeof CreateMachinesRequestSchema>;
 export type CreateMachinesRequestInput = z.input<typeof CreateMachinesRequestSchema>;
 
-export const MACHINE_STATES = ['pending', 'running', 'stopping', 'stopped', 'terminated', 'error'] as const;
+export const MACHINE_STATES = [
+  'pending',
+  'running',
+  'stopping',
+  'stopped',
+  'terminated',
+  'error',
+] as const;
 export const MachineStateSchema = z.enum(MACHINE_STATES);
 export type MachineState = z.infer<typeof MachineStateSchema>;
 

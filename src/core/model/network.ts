@@ -72,7 +72,12 @@ export type FirewallRule = z.output<typeof FirewallRuleSchema>;
 
 export const SubnetSpecSchema = z
   .object({
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'subnet names are lowercase letters, digits and "-", starting with a letter'),
+    name: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,40}$/,
+        'subnet names are lowercase letters, digits and "-", starting with a letter',
+      ),
     cidr: CidrSchema,
     zone: z.string().optional(),
     /** Machines here get a public address and a route to the internet. */
@@ -84,7 +89,12 @@ export type SubnetSpec = z.output<typeof SubnetSpecSchema>;
 /** A network as declared: address space, subnets and firewall. */
 export const NetworkSpecSchema = z
   .object({
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'network names are lowercase letters, digits and "-", starting with a letter, at most 41 characters'),
+    name: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,40}$/,
+        'network names are lowercase letters, digits and "-", starting with a letter, at most 41 characters',
+      ),
     cidr: CidrSchema,
     subnets: z.array(SubnetSpecSchema).default([]),
     firewall: z.array(FirewallRuleSchema).default([]),
@@ -94,10 +104,19 @@ export const NetworkSpecSchema = z
   .superRefine((spec, ctx) => {
     const names = new Set<string>();
     spec.subnets.forEach((s, i) => {
-      if (names.has(s.name)) ctx.addIssue({ code: 'custom', path: ['subnets', i, 'name'], message: `duplicate subnet name "${s.name}"` });
+      if (names.has(s.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['subnets', i, 'name'],
+          message: `duplicate subnet name "${s.name}"`,
+        });
       names.add(s.name);
       if (isCidr(spec.cidr) && isCidr(s.cidr) && !cidrContains(spec.cidr, s.cidr))
-        ctx.addIssue({ code: 'custom', path: ['subnets', i, 'cidr'], message: `${s.cidr} is not inside the network's ${spec.cidr}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['subnets', i, 'cidr'],
+          message: `${s.cidr} is not inside the network's ${spec.cidr}`,
+        });
     });
   });
 export type NetworkSpec = z.output<typeof NetworkSpecSchema>;
@@ -110,7 +129,13 @@ export interface Network {
   readonly name: string;
   readonly provider: string;
   readonly cidr: string;
-  readonly subnets: readonly { id: string; name: string; cidr: string; zone?: string; public: boolean }[];
+  readonly subnets: readonly {
+    id: string;
+    name: string;
+    cidr: string;
+    zone?: string;
+    public: boolean;
+  }[];
   /** The provider's id of the firewall (security group, firewall rule prefix), where it has one. */
   readonly firewallId?: string;
   readonly labels: Readonly<Record<string, string>>;

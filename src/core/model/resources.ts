@@ -7,9 +7,18 @@ import { z } from 'zod';
 export const ResourcesSchema = z
   .object({
     cpus: z.number().positive('cpus must be more than 0').max(1_000_000),
-    memoryMiB: z.number().int('memoryMiB must be a whole number').nonnegative().max(1 << 30),
+    memoryMiB: z
+      .number()
+      .int('memoryMiB must be a whole number')
+      .nonnegative()
+      .max(1 << 30),
     gpus: z.number().int('gpus must be a whole number').nonnegative().max(1024).default(0),
-    diskGiB: z.number().int('diskGiB must be a whole number').nonnegative().max(1 << 24).default(0),
+    diskGiB: z
+      .number()
+      .int('diskGiB must be a whole number')
+      .nonnegative()
+      .max(1 << 24)
+      .default(0),
   })
   .strict();
 
@@ -19,7 +28,12 @@ export type ResourcesInput = z.input<typeof ResourcesSchema>;
 export const RESOURCE_NAMES = ['cpus', 'memoryMiB', 'gpus', 'diskGiB'] as const;
 export type ResourceName = (typeof RESOURCE_NAMES)[number];
 
-export const ZERO_RESOURCES: Readonly<Resources> = Object.freeze({ cpus: 0, memoryMiB: 0, gpus: 0, diskGiB: 0 });
+export const ZERO_RESOURCES: Readonly<Resources> = Object.freeze({
+  cpus: 0,
+  memoryMiB: 0,
+  gpus: 0,
+  diskGiB: 0,
+});
 
 /** `have` covers `want` in every dimension. */
 export function fits(want: Readonly<Resources>, have: Readonly<Resources>): boolean {

@@ -11,7 +11,15 @@
  * console.log(m.id, m.size, m.state); // default-…-0 cpu-2x4 running
  * ```
  */
-import { createRateLimiter, parse, seededRandom, systemClock, withRetries, type Clock, type Provider } from '../../core/index.js';
+import {
+  createRateLimiter,
+  parse,
+  seededRandom,
+  systemClock,
+  withRetries,
+  type Clock,
+  type Provider,
+} from '../../core/index.js';
 import { SimCloud } from './sim-cloud.js';
 import { SimOptionsSchema, type SimFaultKind, type SimOptions } from './sim-config.js';
 import { SimProvider } from './sim-provider.js';
@@ -45,19 +53,29 @@ export function sim(options: SimOptions = {}, deps: { clock?: Clock } = {}): Sim
   const random = seededRandom(config.seed);
   const zones = config.zones ?? ['a', 'b', 'c'].map((z) => `${config.region}${z}`);
   const cloud = new SimCloud(config, zones, clock, random);
-  const raw = new SimProvider(config, zones, cloud, clock, createRateLimiter({
+  const raw = new SimProvider(
+    config,
+    zones,
+    cloud,
+    clock,
+    createRateLimiter({
       concurrency: config.concurrency,
       // The client paces itself just under the cloud's documented rate, as a real provider does.
       intervalCap: config.apiRate.perSecond * 0.9,
       burst: Math.max(1, Math.floor(config.apiRate.burst / 2)),
       clock,
-    }));
+    }),
+  );
   const control: SimControl = {
     inject: (kind, times) => cloud.inject(kind, times),
     interrupt: (id) => cloud.interrupt(id),
     calls: () => Object.fromEntries(cloud.calls),
     clock,
   };
-  const wrapped = withRetries(raw, { clock, attempts: config.retryAttempts, random: seededRandom(config.seed + 1) });
-  return Object.assign(wrapped, { control }) as SimProviderHandle;
+  const wrapped = withRetries(raw, {
+    clock,
+    attempts: config.retryAttempts,
+    random: seededRandom(config.seed + 1),
+  });
+  return Object.assign(wrapped, { control });
 }

@@ -138,13 +138,18 @@ export class SimCloud {
           provider: this.#config.name,
           cause: { code: 'IdempotentParameterMismatch' },
         });
-      return previous.providerIds.map((id) => this.#byId.get(id)).filter((m): m is SimMachineRecord => m !== undefined);
+      return previous.providerIds
+        .map((id) => this.#byId.get(id))
+        .filter((m): m is SimMachineRecord => m !== undefined);
     }
     if (input.network !== undefined && !this.#state.networks.some((n) => n.name === input.network))
-      throw new NotFound(`network "${input.network}" does not exist; create it first (ensureNetwork)`, {
-        provider: this.#config.name,
-        cause: { code: 'NetworkNotFound' },
-      });
+      throw new NotFound(
+        `network "${input.network}" does not exist; create it first (ensureNetwork)`,
+        {
+          provider: this.#config.name,
+          cause: { code: 'NetworkNotFound' },
+        },
+      );
     this.#checkQuota(input);
     this.#checkCapacity(input);
     const now = this.#clock.now();
@@ -177,10 +182,16 @@ export class SimCloud {
       this.#state.machines.push(m);
       this.#byId.set(m.providerId, m);
     }
-    this.#state.tokens[input.clientToken] = { fingerprint: input.fingerprint, providerIds: created.map((m) => m.providerId) };
+    this.#state.tokens[input.clientToken] = {
+      fingerprint: input.fingerprint,
+      providerIds: created.map((m) => m.providerId),
+    };
     this.#save();
     if (this.#take('timeoutAfterSuccess'))
-      throw new Timeout('the create call timed out (the cloud may have acted)', { provider: this.#config.name, cause: { code: 'RequestTimeout' } });
+      throw new Timeout('the create call timed out (the cloud may have acted)', {
+        provider: this.#config.name,
+        cause: { code: 'RequestTimeout' },
+      });
     return created;
   }
 
@@ -189,7 +200,9 @@ export class SimCloud {
     this.#load();
     this.#purge();
     if (filter.ids === undefined) return [...this.#state.machines];
-    return filter.ids.map((id) => this.#byId.get(id)).filter((m): m is SimMachineRecord => m !== undefined);
+    return filter.ids
+      .map((id) => this.#byId.get(id))
+      .filter((m): m is SimMachineRecord => m !== undefined);
   }
 
   async terminateInstances(ids: readonly string[]): Promise<void> {
@@ -216,7 +229,11 @@ export class SimCloud {
       m.readyAt = this.#clock.now() + this.#jitter(this.#config.latency.bootMs);
       this.#save();
     } else if (state === 'stopping') {
-      throw new Conflict(`machine ${id} is stopping; start it once it is stopped`, { provider: this.#config.name, cause: { code: 'IncorrectInstanceState' }, retryable: true });
+      throw new Conflict(`machine ${id} is stopping; start it once it is stopped`, {
+        provider: this.#config.name,
+        cause: { code: 'IncorrectInstanceState' },
+        retryable: true,
+      });
     }
     return m;
   }
@@ -232,7 +249,11 @@ export class SimCloud {
     return m;
   }
 
-  async putNetwork(record: Omit<SimNetworkRecord, 'id' | 'firewallId' | 'subnets'> & { subnets: Omit<SimNetworkRecord['subnets'][number], 'id'>[] }): Promise<SimNetworkRecord> {
+  async putNetwork(
+    record: Omit<SimNetworkRecord, 'id' | 'firewallId' | 'subnets'> & {
+      subnets: Omit<SimNetworkRecord['subnets'][number], 'id'>[];
+    },
+  ): Promise<SimNetworkRecord> {
     await this.#call('PutNetwork', ['throttle', 'transient']);
     this.#load();
     const existing = this.#state.networks.find((n) => n.name === record.name);
@@ -241,7 +262,12 @@ export class SimCloud {
       id,
       name: record.name,
       cidr: record.cidr,
-      subnets: record.subnets.map((s) => ({ ...s, id: existing?.subnets.find((o) => o.name === s.name)?.id ?? `subnet-${(++this.#state.seq).toString(36).padStart(6, '0')}` })),
+      subnets: record.subnets.map((s) => ({
+        ...s,
+        id:
+          existing?.subnets.find((o) => o.name === s.name)?.id ??
+          `subnet-${(++this.#state.seq).toString(36).padStart(6, '0')}`,
+      })),
       firewallId: existing?.firewallId ?? `fw-${id.slice(4)}`,
       firewall: record.firewall,
       labels: record.labels,
@@ -262,12 +288,17 @@ export class SimCloud {
   async deleteNetwork(name: string): Promise<void> {
     await this.#call('DeleteNetwork', ['throttle', 'transient']);
     this.#load();
-    const inUse = this.#state.machines.filter((m) => m.network === name && this.stateOf(m) !== 'terminated');
+    const inUse = this.#state.machines.filter(
+      (m) => m.network === name && this.stateOf(m) !== 'terminated',
+    );
     if (inUse.length > 0)
-      throw new Conflict(`network "${name}" is in use by ${inUse.length} machine(s), e.g. ${inUse[0]!.name}`, {
-        provider: this.#config.name,
-        cause: { code: 'DependencyViolation' },
-      });
+      throw new Conflict(
+        `network "${name}" is in use by ${inUse.length} machine(s), e.g. ${inUse[0]!.name}`,
+        {
+          provider: this.#config.name,
+          cause: { code: 'DependencyViolation' },
+        },
+      );
     const before = this.#state.networks.length;
     this.#state.networks = this.#state.networks.filter((n) => n.name !== name);
     if (this.#state.networks.length !== before) this.#save();
@@ -276,15 +307,21 @@ export class SimCloud {
   /** The state of a machine now, derived from its timestamps. */
   stateOf(m: SimMachineRecord): MachineState {
     const now = this.#clock.now();
-    if (m.deleteAt !== undefined) return now >= m.deleteAt + this.#config.latency.deleteMs ? 'terminated' : 'stopping';
+    if (m.deleteAt !== undefined)
+      return now >= m.deleteAt + this.#config.latency.deleteMs ? 'terminated' : 'stopping';
     if (m.interruptAt !== undefined && now >= m.interruptAt) return 'terminated';
-    if (m.stopAt !== undefined) return now >= m.stopAt + this.#config.latency.stopMs ? 'stopped' : 'stopping';
+    if (m.stopAt !== undefined)
+      return now >= m.stopAt + this.#config.latency.stopMs ? 'stopped' : 'stopping';
     return now >= m.readyAt ? 'running' : 'pending';
   }
 
   /** Why a machine was terminated by the cloud, if it was. */
   errorOf(m: SimMachineRecord): string | undefined {
-    if (m.deleteAt === undefined && m.interruptAt !== undefined && this.#clock.now() >= m.interruptAt)
+    if (
+      m.deleteAt === undefined &&
+      m.interruptAt !== undefined &&
+      this.#clock.now() >= m.interruptAt
+    )
       return 'spot capacity reclaimed by the cloud (spot interruption)';
     return undefined;
   }
@@ -302,14 +339,18 @@ export class SimCloud {
   #live(id: string): SimMachineRecord {
     const m = this.#byId.get(id);
     if (m === undefined || this.stateOf(m) === 'terminated')
-      throw new NotFound(`machine ${id} not found`, { provider: this.#config.name, cause: { code: 'InvalidInstanceID.NotFound' } });
+      throw new NotFound(`machine ${id} not found`, {
+        provider: this.#config.name,
+        cause: { code: 'InvalidInstanceID.NotFound' },
+      });
     return m;
   }
 
   #activeCpus(zone?: string): number {
     let total = 0;
     for (const m of this.#state.machines) {
-      if ((zone === undefined || m.zone === zone) && this.stateOf(m) !== 'terminated') total += m.resources.cpus;
+      if ((zone === undefined || m.zone === zone) && this.stateOf(m) !== 'terminated')
+        total += m.resources.cpus;
     }
     return total;
   }
@@ -318,13 +359,19 @@ export class SimCloud {
     const active = this.#state.machines.filter((m) => this.stateOf(m) !== 'terminated');
     const { machines, cpus } = this.#config.quota;
     if (active.length + input.names.length > machines)
-      throw new QuotaExceeded(`machine quota of ${machines} would be exceeded (${active.length} in use, ${input.names.length} asked)`, {
-        provider: this.#config.name,
-        cause: { code: 'InstanceLimitExceeded' },
-      });
+      throw new QuotaExceeded(
+        `machine quota of ${machines} would be exceeded (${active.length} in use, ${input.names.length} asked)`,
+        {
+          provider: this.#config.name,
+          cause: { code: 'InstanceLimitExceeded' },
+        },
+      );
     const used = active.reduce((n, m) => n + m.resources.cpus, 0);
     if (used + input.names.length * input.resources.cpus > cpus)
-      throw new QuotaExceeded(`vCPU quota of ${cpus} would be exceeded (${used} in use)`, { provider: this.#config.name, cause: { code: 'VcpuLimitExceeded' } });
+      throw new QuotaExceeded(`vCPU quota of ${cpus} would be exceeded (${used} in use)`, {
+        provider: this.#config.name,
+        cause: { code: 'VcpuLimitExceeded' },
+      });
   }
 
   #checkCapacity(input: RunInstancesInput): void {
@@ -348,15 +395,29 @@ export class SimCloud {
     this.#refill();
     if (this.#tokens < 1) {
       const retryAfterMs = Math.ceil((1 - this.#tokens) * (1000 / this.#config.apiRate.perSecond));
-      throw new Throttled(`rate limit exceeded (${op})`, { provider: this.#config.name, retryAfterMs, cause: { code: 'RequestLimitExceeded', status: 503 } });
+      throw new Throttled(`rate limit exceeded (${op})`, {
+        provider: this.#config.name,
+        retryAfterMs,
+        cause: { code: 'RequestLimitExceeded', status: 503 },
+      });
     }
     this.#tokens -= 1;
     if (faults.includes('throttle') && this.#take('throttle'))
-      throw new Throttled(`rate limit exceeded (${op}, injected)`, { provider: this.#config.name, cause: { code: 'RequestLimitExceeded', status: 503 } });
+      throw new Throttled(`rate limit exceeded (${op}, injected)`, {
+        provider: this.#config.name,
+        cause: { code: 'RequestLimitExceeded', status: 503 },
+      });
     if (faults.includes('transient') && this.#take('transient'))
-      throw new ProviderError(`internal error (${op}, injected)`, { provider: this.#config.name, retryable: true, cause: { code: 'InternalError', status: 500 } });
+      throw new ProviderError(`internal error (${op}, injected)`, {
+        provider: this.#config.name,
+        retryable: true,
+        cause: { code: 'InternalError', status: 500 },
+      });
     if (faults.includes('capacity') && this.#take('capacity'))
-      throw new InsufficientCapacity(`insufficient capacity (${op}, injected)`, { provider: this.#config.name, cause: { code: 'InsufficientInstanceCapacity' } });
+      throw new InsufficientCapacity(`insufficient capacity (${op}, injected)`, {
+        provider: this.#config.name,
+        cause: { code: 'InsufficientInstanceCapacity' },
+      });
   }
 
   #refill(): void {
@@ -384,7 +445,10 @@ export class SimCloud {
 
   #purge(): void {
     const cutoff = this.#clock.now() - TERMINATED_RETENTION_MS;
-    const keep = this.#state.machines.filter((m) => !(this.stateOf(m) === 'terminated' && (m.deleteAt ?? m.interruptAt ?? Infinity) < cutoff));
+    const keep = this.#state.machines.filter(
+      (m) =>
+        !(this.stateOf(m) === 'terminated' && (m.deleteAt ?? m.interruptAt ?? Infinity) < cutoff),
+    );
     if (keep.length !== this.#state.machines.length) {
       for (const m of this.#state.machines) if (!keep.includes(m)) this.#byId.delete(m.providerId);
       this.#state.machines = keep;
@@ -400,7 +464,10 @@ export class SimCloud {
     const mtime = statSync(path).mtimeMs;
     if (mtime === this.#loadedMtime) return;
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as PersistedState;
-    if (parsed.version !== 1) throw new ProviderError(`sim state file ${path} has unknown version ${String(parsed.version)}`);
+    if (parsed.version !== 1)
+      throw new ProviderError(
+        `sim state file ${path} has unknown version ${String(parsed.version)}`,
+      );
     this.#state = parsed;
     this.#byId = new Map(parsed.machines.map((m) => [m.providerId, m]));
     this.#loadedMtime = mtime;

@@ -36,17 +36,29 @@ export const SimOptionsSchema = z
     region: z.string().min(1).default('sim-1'),
     zones: z.array(z.string().min(1)).min(1).optional(),
     latency: SimLatencySchema.default({ apiMs: 5, bootMs: 1500, stopMs: 500, deleteMs: 500 }),
-    faults: SimFaultRatesSchema.default({ throttle: 0, transient: 0, capacity: 0, timeoutAfterSuccess: 0, spotInterruption: 0 }),
+    faults: SimFaultRatesSchema.default({
+      throttle: 0,
+      transient: 0,
+      capacity: 0,
+      timeoutAfterSuccess: 0,
+      spotInterruption: 0,
+    }),
     /** vCPUs each zone can host at once. */
     zoneCapacityCpus: z.number().positive().default(1_000_000),
     /** Region-wide account limits. */
     quota: z
-      .object({ machines: z.number().int().positive().default(100_000), cpus: z.number().positive().default(10_000_000) })
+      .object({
+        machines: z.number().int().positive().default(100_000),
+        cpus: z.number().positive().default(10_000_000),
+      })
       .strict()
       .default({ machines: 100_000, cpus: 10_000_000 }),
     /** The cloud's API rate limit: a token bucket refilled at `perSecond` up to `burst`. */
     apiRate: z
-      .object({ perSecond: z.number().positive().default(100), burst: z.number().int().positive().default(200) })
+      .object({
+        perSecond: z.number().positive().default(100),
+        burst: z.number().int().positive().default(200),
+      })
       .strict()
       .default({ perSecond: 100, burst: 200 }),
     /** Client side: API calls in flight at once. */

@@ -43,20 +43,29 @@ export class SimProvider implements Provider {
   readonly kind = 'sim';
   readonly name: string;
   readonly region: string;
-  readonly capabilities: ProviderCapabilities = { ...DEFAULT_CAPABILITIES, spot: true, batchCreate: true, gpus: true };
+  readonly capabilities: ProviderCapabilities = {
+    ...DEFAULT_CAPABILITIES,
+    spot: true,
+    batchCreate: true,
+    gpus: true,
+  };
   readonly zones: readonly string[];
   readonly #cloud: SimCloud;
-  readonly #clock: Clock;
   readonly #limiter: RateLimiter;
   readonly #sizes: Size[];
   readonly #poller: BatchPoller<Machine>;
 
-  constructor(config: SimConfig, zones: readonly string[], cloud: SimCloud, clock: Clock, limiter: RateLimiter) {
+  constructor(
+    config: SimConfig,
+    zones: readonly string[],
+    cloud: SimCloud,
+    clock: Clock,
+    limiter: RateLimiter,
+  ) {
     this.name = config.name;
     this.region = config.region;
     this.zones = zones;
     this.#cloud = cloud;
-    this.#clock = clock;
     this.#limiter = limiter;
     this.#sizes = simCatalog(zones).map((s) => SizeSchema.parse({ ...s, provider: config.name }));
     this.#poller = new BatchPoller({
@@ -70,33 +79,78 @@ export class SimProvider implements Provider {
   listSizes(query: SizeQuery = {}): Promise<Size[]> {
     const { zone } = query;
     if (zone !== undefined) this.#checkZone(zone, 'zone');
-    return Promise.resolve(this.#sizes.filter((s) => zone === undefined || s.zones.length === 0 || s.zones.includes(zone)));
+    return Promise.resolve(
+      this.#sizes.filter(
+        (s) => zone === undefined || s.zones.length === 0 || s.zones.includes(zone),
+      ),
+    );
   }
 
   resolveImage(image: string): Promise<Image> {
     const alias = findImageAlias(image);
-    const found = alias !== undefined ? SIM_IMAGES.find((i) => i.alias === alias.alias) : SIM_IMAGES.find((i) => i.id === image);
+    const found =
+      alias !== undefined
+        ? SIM_IMAGES.find((i) => i.alias === alias.alias)
+        : SIM_IMAGES.find((i) => i.id === image);
     if (found === undefined) {
-      const hint = NATIVE_IMAGE.test(image) ? 'no image has that id' : `use an alias (${imageAliasNames().join(', ')}) or an id like img-ubuntu-2204`;
-      return Promise.reject(new NotFound(`image "${image}" not found: ${hint}`, { provider: this.name, cause: { code: 'InvalidAMIID.NotFound' } }));
+      const hint = NATIVE_IMAGE.test(image)
+        ? 'no image has that id'
+        : `use an alias (${imageAliasNames().join(', ')}) or an id like img-ubuntu-2204`;
+      return Promise.reject(
+        new NotFound(`image "${image}" not found: ${hint}`, {
+          provider: this.name,
+          cause: { code: 'InvalidAMIID.NotFound' },
+        }),
+      );
     }
-    return Promise.resolve({ id: found.id, name: found.alias, provider: this.name, alias: found.alias, os: found.os, version: found.version, arch: 'x86_64', extra: {} });
+    return Promise.resolve({
+      id: found.id,
+      name: found.alias,
+      provider: this.name,
+      alias: found.alias,
+      os: found.os,
+      version: found.version,
+      arch: 'x86_64',
+      extra: {},
+    });
   }
 
-  async ensureNetwork(input: NetworkSpecInput, options: CallOptions & { labels?: Record<string, string> } = {}): Promise<Network> {
+  async ensureNetwork(
+    input: NetworkSpecInput,
+    options: CallOptions & { labels?: Record<string, string> } = {},
+  ): Promise<Network> {
     const spec = parse(NetworkSpecSchema, input, 'network spec');
-    spec.subnets.forEach((s, i) => s.zone !== undefined && this.#checkZone(s.zone, `subnets.${i}.zone`));
-    const record = await this.#limiter.run(() =>
-      this.#cloud.putNetwork({ name: spec.name, cidr: spec.cidr, subnets: spec.subnets, firewall: spec.firewall, labels: { ...spec.labels, ...options.labels } }),
+    spec.subnets.forEach(
+      (s, i) => s.zone !== undefined && this.#checkZone(s.zone, `subnets.${i}.zone`),
     );
-    return { id: record.id, name: record.name, provider: this.name, cidr: record.cidr, subnets: record.subnets, firewallId: record.firewallId, labels: record.labels };
+    const record = await this.#limiter.run(() =>
+      this.#cloud.putNetwork({
+        name: spec.name,
+        cidr: spec.cidr,
+        subnets: spec.subnets,
+        firewall: spec.firewall,
+        labels: { ...spec.labels, ...options.labels },
+      }),
+    );
+    return {
+      id: record.id,
+      name: record.name,
+      provider: this.name,
+      cidr: record.cidr,
+      subnets: record.subnets,
+      firewallId: record.firewallId,
+      labels: record.labels,
+    };
   }
 
   async deleteNetwork(name: string): Promise<void> {
     await this.#limiter.run(() => this.#cloud.deleteNetwork(name));
   }
 
-  async createMachines(input: CreateMachinesRequestInput, options: CreateOptions = {}): Promise<Machine[]> {
+  async createMachines(
+    input: CreateMachinesRequestInput,
+    options: CreateOptions = {},
+  ): Promise<Machine[]> {
     const request = parse(CreateMachinesRequestSchema, input, 'create request');
     const { spec } = request;
     if (spec.zone !== undefined) this.#checkZone(spec.zone, 'spec.zone');
@@ -104,15 +158,33 @@ export class SimProvider implements Provider {
     const image = await this.resolveImage(spec.image);
     const prefix = machineNamePrefix(request);
     const names = Array.from({ length: request.count }, (_, i) => machineName(prefix, i));
-    const offered = size.zones.length > 0 ? this.zones.filter((z) => size.zones.includes(z)) : [...this.zones];
+    const offered =
+      size.zones.length > 0 ? this.zones.filter((z) => size.zones.includes(z)) : [...this.zones];
     // Spread machines over zones, starting at a zone chosen by the key, so pools land
     // in every zone and a retry picks the same zones.
-    const start = parseInt(createHash('sha256').update(request.idempotencyKey).digest('hex').slice(0, 8), 16) % offered.length;
-    const zones = spec.zone !== undefined ? names.map(() => spec.zone!) : names.map((_, i) => offered[(start + i) % offered.length]!);
+    const start =
+      parseInt(createHash('sha256').update(request.idempotencyKey).digest('hex').slice(0, 8), 16) %
+      offered.length;
+    const zones =
+      spec.zone !== undefined
+        ? names.map(() => spec.zone!)
+        : names.map((_, i) => offered[(start + i) % offered.length]!);
     const labels = { ...spec.labels, ...request.labels };
     const pricePerHour = effectivePrice(size, spec.spot);
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([request.count, size.name, image.id, spec.spot, spec.network ?? null, spec.zone ?? null, prefix, request.dc, request.pool]))
+      .update(
+        JSON.stringify([
+          request.count,
+          size.name,
+          image.id,
+          spec.spot,
+          spec.network ?? null,
+          spec.zone ?? null,
+          prefix,
+          request.dc,
+          request.pool,
+        ]),
+      )
       .digest('hex');
     const records = await this.#limiter.run(() =>
       this.#cloud.runInstances({
@@ -127,15 +199,27 @@ export class SimProvider implements Provider {
         ...(pricePerHour === undefined ? {} : { pricePerHour }),
         ...(spec.network === undefined ? {} : { network: spec.network }),
         publicIp: false,
-        labels: (i) => ({ ...labels, ...ownershipTags({ dc: request.dc, pool: request.pool, key: request.idempotencyKey, id: names[i]! }) }),
+        labels: (i) => ({
+          ...labels,
+          ...ownershipTags({
+            dc: request.dc,
+            pool: request.pool,
+            key: request.idempotencyKey,
+            id: names[i]!,
+          }),
+        }),
       }),
     );
     const ids = records.map((r) => r.providerId);
     if (options.wait === false) return this.#describe(ids);
-    const settled = await this.#poller.waitFor(ids, (found) => ids.every((id) => found.has(id) && found.get(id)!.state !== 'pending'), {
-      timeoutMs: options.timeoutMs ?? 900_000,
-      what: `machines ${names[0]}…${names[names.length - 1]} to be running`,
-    });
+    const settled = await this.#poller.waitFor(
+      ids,
+      (found) => ids.every((id) => found.has(id) && found.get(id)!.state !== 'pending'),
+      {
+        timeoutMs: options.timeoutMs ?? 900_000,
+        what: `machines ${names[0]}…${names[names.length - 1]} to be running`,
+      },
+    );
     return ids.map((id) => settled.get(id)!);
   }
 
@@ -155,7 +239,10 @@ export class SimProvider implements Provider {
   async getMachine(providerId: string): Promise<Machine> {
     const [machine] = await this.#describe([providerId]);
     if (machine === undefined || machine.state === 'terminated')
-      throw new NotFound(`machine ${providerId} not found`, { provider: this.name, cause: { code: 'InvalidInstanceID.NotFound' } });
+      throw new NotFound(`machine ${providerId} not found`, {
+        provider: this.name,
+        cause: { code: 'InvalidInstanceID.NotFound' },
+      });
     return machine;
   }
 
@@ -184,25 +271,49 @@ export class SimProvider implements Provider {
   }
 
   #toMachine(record: SimMachineRecord): Machine {
-    return toMachine(record, { provider: this.name, region: this.region, state: this.#cloud.stateOf(record), error: this.#cloud.errorOf(record) });
+    return toMachine(record, {
+      provider: this.name,
+      region: this.region,
+      state: this.#cloud.stateOf(record),
+      error: this.#cloud.errorOf(record),
+    });
   }
 
-  #chooseSize(spec: { size?: string | undefined; resources?: Size['resources'] | undefined; zone?: string | undefined; spot: boolean; arch?: Size['arch'] | undefined }): Size {
+  #chooseSize(spec: {
+    size?: string | undefined;
+    resources?: Size['resources'] | undefined;
+    zone?: string | undefined;
+    spot: boolean;
+    arch?: Size['arch'] | undefined;
+  }): Size {
     if (spec.size !== undefined) {
       const size = this.#sizes.find((s) => s.name === spec.size);
       if (size === undefined)
-        throw new ValidationError(`unknown size "${spec.size}"; sizes are e.g. ${this.#sizes.slice(0, 4).map((s) => s.name).join(', ')} (see kumo sizes)`, {
-          provider: this.name,
-          issues: [{ path: 'spec.size', message: 'unknown size' }],
-        });
+        throw new ValidationError(
+          `unknown size "${spec.size}"; sizes are e.g. ${this.#sizes
+            .slice(0, 4)
+            .map((s) => s.name)
+            .join(', ')} (see kumo sizes)`,
+          {
+            provider: this.name,
+            issues: [{ path: 'spec.size', message: 'unknown size' }],
+          },
+        );
       return size;
     }
-    return selectSize(this.#sizes, { resources: spec.resources!, zone: spec.zone, spot: spec.spot, arch: spec.arch });
+    return selectSize(this.#sizes, {
+      resources: spec.resources!,
+      zone: spec.zone,
+      spot: spec.spot,
+      arch: spec.arch,
+    });
   }
 
   #checkZone(zone: string, path: string): void {
     if (!this.zones.includes(zone))
-      throw new ValidationError(`unknown zone "${zone}"; zones are ${this.zones.join(', ')}`, { provider: this.name, issues: [{ path, message: 'unknown zone' }] });
+      throw new ValidationError(`unknown zone "${zone}"; zones are ${this.zones.join(', ')}`, {
+        provider: this.name,
+        issues: [{ path, message: 'unknown zone' }],
+      });
   }
 }
-

@@ -10,7 +10,10 @@ const setup = (options: SimOptions = {}) => {
   const clock = new VirtualClock({ start: 0, autoAdvance: true });
   return { clock, provider: sim({ latency: fast, ...options }, { clock }) };
 };
-const req = (key: string, extra: Partial<CreateMachinesRequestInput> = {}): CreateMachinesRequestInput => ({
+const req = (
+  key: string,
+  extra: Partial<CreateMachinesRequestInput> = {},
+): CreateMachinesRequestInput => ({
   spec: { resources: { cpus: 2, memoryMiB: 4096 }, image: 'ubuntu-22.04' },
   count: 1,
   idempotencyKey: key,
@@ -21,12 +24,22 @@ describe('the simulated cloud', () => {
   it('picks the cheapest size that fits and prices the machine', async () => {
     const { provider } = setup();
     const [m] = await provider.createMachines(req('a'));
-    expect(m).toMatchObject({ size: 'cpu-2x4', pricePerHour: 0.085, resources: { cpus: 2, memoryMiB: 4096 }, image: 'img-ubuntu-2204', region: 'sim-1' });
+    expect(m).toMatchObject({
+      size: 'cpu-2x4',
+      pricePerHour: 0.085,
+      resources: { cpus: 2, memoryMiB: 4096 },
+      image: 'img-ubuntu-2204',
+      region: 'sim-1',
+    });
   });
 
   it('prices spot machines at the spot price', async () => {
     const { provider } = setup();
-    const [m] = await provider.createMachines(req('s', { spec: { resources: { cpus: 2, memoryMiB: 4096 }, image: 'ubuntu-22.04', spot: true } }));
+    const [m] = await provider.createMachines(
+      req('s', {
+        spec: { resources: { cpus: 2, memoryMiB: 4096 }, image: 'ubuntu-22.04', spot: true },
+      }),
+    );
     expect(m!.spot).toBe(true);
     expect(m!.pricePerHour).toBeCloseTo(0.0323, 4);
   });
@@ -47,59 +60,107 @@ describe('the simulated cloud', () => {
 
   it('puts every machine in the zone asked for, and refuses unknown zones', async () => {
     const { provider } = setup();
-    const made = await provider.createMachines(req('zz', { count: 3, spec: { resources: { cpus: 1, memoryMiB: 1024 }, image: 'debian-12', zone: 'sim-1b' } }));
-    expect(made.every((m) => m.zone === 'sim-1b')).toBe(true);
-    await expect(provider.createMachines(req('zq', { spec: { resources: { cpus: 1, memoryMiB: 1024 }, image: 'debian-12', zone: 'mars-1a' } }))).rejects.toThrow(
-      /unknown zone "mars-1a"; zones are sim-1a, sim-1b, sim-1c/,
+    const made = await provider.createMachines(
+      req('zz', {
+        count: 3,
+        spec: { resources: { cpus: 1, memoryMiB: 1024 }, image: 'debian-12', zone: 'sim-1b' },
+      }),
     );
+    expect(made.every((m) => m.zone === 'sim-1b')).toBe(true);
+    await expect(
+      provider.createMachines(
+        req('zq', {
+          spec: { resources: { cpus: 1, memoryMiB: 1024 }, image: 'debian-12', zone: 'mars-1a' },
+        }),
+      ),
+    ).rejects.toThrow(/unknown zone "mars-1a"; zones are sim-1a, sim-1b, sim-1c/);
   });
 
   it('refuses an idempotency key reused with other parameters', async () => {
     const { provider } = setup();
     await provider.createMachines(req('same'));
-    await expect(provider.createMachines(req('same', { count: 2 }))).rejects.toMatchObject({ code: 'Conflict' });
+    await expect(provider.createMachines(req('same', { count: 2 }))).rejects.toMatchObject({
+      code: 'Conflict',
+    });
   });
 
   it('runs out of zone capacity with InsufficientCapacity', async () => {
     const { provider } = setup({ zoneCapacityCpus: 4 });
-    await provider.createMachines(req('c1', { count: 2, spec: { resources: { cpus: 2, memoryMiB: 1024 }, image: 'debian-12', zone: 'sim-1a' } }));
-    await expect(provider.createMachines(req('c2', { spec: { resources: { cpus: 2, memoryMiB: 1024 }, image: 'debian-12', zone: 'sim-1a' } }))).rejects.toMatchObject({
+    await provider.createMachines(
+      req('c1', {
+        count: 2,
+        spec: { resources: { cpus: 2, memoryMiB: 1024 }, image: 'debian-12', zone: 'sim-1a' },
+      }),
+    );
+    await expect(
+      provider.createMachines(
+        req('c2', {
+          spec: { resources: { cpus: 2, memoryMiB: 1024 }, image: 'debian-12', zone: 'sim-1a' },
+        }),
+      ),
+    ).rejects.toMatchObject({
       code: 'InsufficientCapacity',
     });
   });
 
   it('enforces the account quota with QuotaExceeded', async () => {
     const { provider } = setup({ quota: { machines: 2, cpus: 1000 } });
-    await expect(provider.createMachines(req('q', { count: 3 }))).rejects.toMatchObject({ code: 'QuotaExceeded', cause: { code: 'InstanceLimitExceeded' } });
+    await expect(provider.createMachines(req('q', { count: 3 }))).rejects.toMatchObject({
+      code: 'QuotaExceeded',
+      cause: { code: 'InstanceLimitExceeded' },
+    });
   });
 
   it('offers GPU sizes only in the zones that have them', async () => {
     const { provider } = setup();
-    expect((await provider.listSizes({ zone: 'sim-1c' })).some((s) => s.resources.gpus > 0)).toBe(false);
-    const [m] = await provider.createMachines(req('g', { spec: { resources: { cpus: 4, memoryMiB: 8192, gpus: 1 }, image: 'ubuntu-22.04' } }));
+    expect((await provider.listSizes({ zone: 'sim-1c' })).some((s) => s.resources.gpus > 0)).toBe(
+      false,
+    );
+    const [m] = await provider.createMachines(
+      req('g', {
+        spec: { resources: { cpus: 4, memoryMiB: 8192, gpus: 1 }, image: 'ubuntu-22.04' },
+      }),
+    );
     expect(m!.size).toBe('gpu-4x16-1g');
     expect(['sim-1a', 'sim-1b']).toContain(m!.zone);
   });
 
   it('accepts an explicit size and refuses an unknown one', async () => {
     const { provider } = setup();
-    const [m] = await provider.createMachines(req('e', { spec: { size: 'mem-4x32', image: 'img-debian-12' } }));
+    const [m] = await provider.createMachines(
+      req('e', { spec: { size: 'mem-4x32', image: 'img-debian-12' } }),
+    );
     expect(m!.resources.memoryMiB).toBe(32768);
-    await expect(provider.createMachines(req('e2', { spec: { size: 'huge', image: 'debian-12' } }))).rejects.toThrow(/unknown size "huge"/);
+    await expect(
+      provider.createMachines(req('e2', { spec: { size: 'huge', image: 'debian-12' } })),
+    ).rejects.toThrow(/unknown size "huge"/);
   });
 
   it('reclaims spot machines on a spot interruption', async () => {
     const { provider } = setup();
-    const [m] = await provider.createMachines(req('sp', { spec: { resources: { cpus: 2, memoryMiB: 4096 }, image: 'ubuntu-22.04', spot: true } }));
+    const [m] = await provider.createMachines(
+      req('sp', {
+        spec: { resources: { cpus: 2, memoryMiB: 4096 }, image: 'ubuntu-22.04', spot: true },
+      }),
+    );
     provider.control.interrupt(m!.providerId);
     const [after] = await provider.listMachines({ states: ['terminated'] });
-    expect(after).toMatchObject({ providerId: m!.providerId, state: 'terminated', error: expect.stringMatching(/spot interruption/) });
+    expect(after).toMatchObject({
+      providerId: m!.providerId,
+      state: 'terminated',
+      error: expect.stringMatching(/spot interruption/),
+    });
   });
 
   it('interrupts spot machines at the configured rate, deterministically under a seed', async () => {
     const run = async () => {
       const { provider, clock } = setup({ seed: 3, faults: { spotInterruption: 0.5 } });
-      await provider.createMachines(req('r', { count: 20, spec: { resources: { cpus: 1, memoryMiB: 1024 }, image: 'debian-12', spot: true } }));
+      await provider.createMachines(
+        req('r', {
+          count: 20,
+          spec: { resources: { cpus: 1, memoryMiB: 1024 }, image: 'debian-12', spot: true },
+        }),
+      );
       await clock.advance(60 * 60_000);
       return (await provider.listMachines({ states: ['terminated'] })).map((m) => m.id).sort();
     };
@@ -111,8 +172,16 @@ describe('the simulated cloud', () => {
 
   it('refuses to delete a network machines still use', async () => {
     const { provider } = setup();
-    await provider.ensureNetwork({ name: 'app', cidr: '10.1.0.0/16', subnets: [{ name: 'a', cidr: '10.1.1.0/24', zone: 'sim-1a' }] });
-    const [m] = await provider.createMachines(req('n', { spec: { resources: { cpus: 1, memoryMiB: 512 }, image: 'debian-12', network: 'app' } }));
+    await provider.ensureNetwork({
+      name: 'app',
+      cidr: '10.1.0.0/16',
+      subnets: [{ name: 'a', cidr: '10.1.1.0/24', zone: 'sim-1a' }],
+    });
+    const [m] = await provider.createMachines(
+      req('n', {
+        spec: { resources: { cpus: 1, memoryMiB: 512 }, image: 'debian-12', network: 'app' },
+      }),
+    );
     await expect(provider.deleteNetwork('app')).rejects.toMatchObject({ code: 'Conflict' });
     await provider.deleteMachines([m!.providerId]);
     await provider.control.clock.sleep(5000);
@@ -121,7 +190,13 @@ describe('the simulated cloud', () => {
 
   it('refuses machines on a network that does not exist', async () => {
     const { provider } = setup();
-    await expect(provider.createMachines(req('nn', { spec: { resources: { cpus: 1, memoryMiB: 512 }, image: 'debian-12', network: 'nope' } }))).rejects.toMatchObject({
+    await expect(
+      provider.createMachines(
+        req('nn', {
+          spec: { resources: { cpus: 1, memoryMiB: 512 }, image: 'debian-12', network: 'nope' },
+        }),
+      ),
+    ).rejects.toMatchObject({
       code: 'NotFound',
     });
   });
@@ -140,9 +215,13 @@ describe('the simulated cloud', () => {
     const made = await a.createMachines(req('p', { count: 3 }));
     expect(statSync(statePath).mode & 0o777).toBe(0o600);
     const b = sim({ statePath, latency: { apiMs: 0, bootMs: 0, stopMs: 0, deleteMs: 0 } });
-    expect((await b.listMachines()).map((m) => m.providerId).sort()).toEqual(made.map((m) => m.providerId).sort());
+    expect((await b.listMachines()).map((m) => m.providerId).sort()).toEqual(
+      made.map((m) => m.providerId).sort(),
+    );
     // The key is remembered too: a retry from the other process makes nothing new.
-    expect((await b.createMachines(req('p', { count: 3 }))).map((m) => m.providerId).sort()).toEqual(made.map((m) => m.providerId).sort());
+    expect(
+      (await b.createMachines(req('p', { count: 3 }))).map((m) => m.providerId).sort(),
+    ).toEqual(made.map((m) => m.providerId).sort());
   });
 
   it('validates its own options, naming the field', () => {
