@@ -130,14 +130,31 @@ export interface AllocationRequest {
   readonly extra?: Record<string, unknown>;
 }
 
+/** The kinds of driver interface a node has (`deploy_interface`, …). */
+export const NODE_INTERFACES = [
+  'bios',
+  'boot',
+  'console',
+  'deploy',
+  'inspect',
+  'management',
+  'network',
+  'power',
+  'raid',
+  'rescue',
+  'storage',
+  'vendor',
+] as const;
+export type NodeInterface = (typeof NODE_INTERFACES)[number];
+
 /** Body of `POST /v1/nodes`. */
-export interface NodeCreateRequest {
+export type NodeCreateRequest = {
   readonly name: string;
   readonly driver: string;
   readonly driver_info?: Record<string, unknown>;
   readonly properties?: Record<string, unknown>;
   readonly resource_class?: string;
   readonly extra?: Record<string, unknown>;
-  /** `boot_interface`, `deploy_interface`, … keyed by their wire names. */
-  readonly [iface: `${string}_interface`]: string | undefined;
-}
+  /** API 1.47+. */
+  readonly automated_clean?: boolean;
+} & { readonly [K in `${NodeInterface}_interface`]?: string };
