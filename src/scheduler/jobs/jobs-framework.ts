@@ -1,0 +1,397 @@
+import { Conflict, NotFound, parse, type Clock } from '../../core/index.js';
+import { ACCEPT_TRUSTED, type FrameworkHandle } from '../frameworks/framework-handle.js';
+import type { DemandInput, TaskSpec } from '../frameworks/framework-schemas.js';
+import type { Offer } from '../offers/offer.js';
+import { portCount, portSetOf } from '../resources/ports.js';
+import { toMilliCpus } from '../resources/scalars.js';
+import type { Scheduler } from '../scheduler.js';
+import type { TaskStatus } from '../tasks/task.js';
+import { isTerminal } from '../tasks/task-state.js';
+import { attributeValue, maxPlaceable, type AgentView, type Constraint } from './constraints.js';
+import { Job, type JobStatus, type LiveTask } from './job.js';
+import {
+  JobSpecSchema,
+  JobsFrameworkOptionsSchema,
+  type JobSpecInput,
+  type JobsFrameworkOptionsInput,
+} from './job-schemas.js';
+
+/** Work the jobs framework is waiting to place: one entry per job with tasks waiting. */
+export interface JobDemand {
+  readonly jobId: string;
+  readonly name: string;
+  /** One task's needs; `ports` is a count. */
+  readonly resources: {
+    readonly cpus: number;
+    readonly memoryMiB: number;
+    readonly gpus: number;
+    readonly diskGiB: number;
+    readonly ports: number;
+  };
+  readonly count: number;
+  readonly constraints: readonly Constraint[];
+  readonly priority: number;
+  /** When the longest-waiting of these tasks started waiting (scheduler clock ms). */
+  readonly since: number;
+  readonly waitedMs: number;
+}
+
+/** Totals over all jobs. */
+export interface JobsStats {
+  readonly jobs: number;
+  readonly pending: number;
+  readonly backingOff: number;
+  readonly staging: number;
+  readonly running: number;
+  readonly finished: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
+/**
+ * The built-in queue framework: submit jobs of N identical tasks; it places them from
+ * offers (priority first, then submission order), honouring each job's constraints
+ * through the same {@link maxPlaceable} rule `canPlace` exposes, retries failures
+ * with backoff, and suppresses offers while it has nothing to place.
+ *
+ * Its backlog — what waits, and since when — is the demand signal burst policies
+ * read, through {@link backlog} or `scheduler.demand()`.
+ *
+ * @example
+ * ```ts
+ * const jobs = new JobsFramework(scheduler);
+ * const id = jobs.submit({ name: 'render', tasks: 100, resources: { cpus: 1, memoryMiB: 2048 },
+ *   command: 'render-frame "$KUMO_TASK_ID"', retries: { max: 2 } });
+ * const done = await jobs.wait(id); // { state: 'finished', finished: 100, … }
+ * ```
+ */
+export class JobsFramework {
+  readonly #scheduler: Scheduler;
+  readonly #clock: Clock;
+  readonly #handle: FrameworkHandle;
+  readonly #refuseSeconds: number;
+  readonly #jobs = new Map<string, Job>();
+  /** Jobs with tasks waiting, by (priority desc, submission asc). */
+  #queue: Job[] = [];
+  #seq = 0;
+  #suppressed = false;
+  readonly #timers = new Set<() => void>();
+
+  constructor(scheduler: Scheduler, options: JobsFrameworkOptionsInput = {}) {
+    const o = parse(JobsFrameworkOptionsSchema, options, 'jobs framework options');
+    this.#scheduler = scheduler;
+    this.#clock = scheduler.clock;
+    this.#refuseSeconds = o.refuseSeconds;
+    this.#handle = scheduler.registerFramework({
+      name: o.name,
+      roles: [o.role],
+      on: {
+        offers: (offers) => this.#onOffers(offers),
+        update: (status) => this.#onUpdate(status),
+      },
+    });
+    this.#handle.reportDemand(() => this.#demandInputs());
+    // Nothing to place yet.
+    this.#handle.suppress();
+    this.#suppressed = true;
+  }
+
+  /** The framework id it registered under. */
+  get frameworkId(): string {
+    return this.#handle.id;
+  }
+
+  /** Queues a job; returns its id. Throws `ValidationError` naming the bad field, `Conflict` on a reused id. */
+  submit(spec: JobSpecInput): string {
+    const s = parse(JobSpecSchema, spec, 'job', 'job');
+    const id = s.id ?? `job-${this.#seq + 1}`;
+    if (this.#jobs.has(id)) throw new Conflict(`job ${id} already exists`);
+    const job = new Job(id, s, this.#seq++, this.#clock.now(), (a) =>
+      this.#scheduler.attributeValues(a),
+    );
+    this.#jobs.set(id, job);
+    this.#enqueue(job);
+    return id;
+  }
+
+  /** A job's status; throws `NotFound` for an unknown id. */
+  job(id: string): JobStatus {
+    return this.#job(id).status();
+  }
+
+  jobs(): JobStatus[] {
+    return [...this.#jobs.values()].map((j) => j.status());
+  }
+
+  /** Totals over all jobs (cheap enough to poll). */
+  stats(): JobsStats {
+    let pending = 0;
+    let backingOff = 0;
+    let live = 0;
+    let running = 0;
+    let finished = 0;
+    let failed = 0;
+    let cancelled = 0;
+    for (const j of this.#jobs.values()) {
+      pending += j.ready;
+      backingOff += j.backingOff;
+      live += j.live.size;
+      running += j.running;
+      finished += j.finished;
+      failed += j.failed;
+      cancelled += j.cancelled;
+    }
+    return {
+      jobs: this.#jobs.size,
+      pending,
+      backingOff,
+      staging: live - running,
+      running,
+      finished,
+      failed,
+      cancelled,
+    };
+  }
+
+  /** Resolves when every task of the job has ended for good (finished, failed, or cancelled). */
+  wait(id: string): Promise<JobStatus> {
+    const job = this.#job(id);
+    if (job.endedAt !== undefined) return Promise.resolve(job.status());
+    return new Promise((resolve) => job.waiters.push(resolve));
+  }
+
+  /** Cancels a job: waiting tasks are dropped, running ones killed. */
+  cancel(id: string): void {
+    const job = this.#job(id);
+    if (job.isCancelled || job.endedAt !== undefined) return;
+    job.isCancelled = true;
+    job.cancelled += job.dropQueued() + job.backingOff;
+    job.backingOff = 0;
+    for (const taskId of job.live.keys()) this.#handle.kill(taskId);
+    this.#maybeEnd(job);
+  }
+
+  /**
+   * The demand signal: for every job with tasks waiting, one task's resources, how
+   * many wait, their constraints and how long the oldest has waited.
+   */
+  backlog(): JobDemand[] {
+    const now = this.#clock.now();
+    const out: JobDemand[] = [];
+    for (const job of this.#jobs.values()) {
+      const count = job.ready;
+      if (count === 0) continue;
+      const since = job.readySince ?? now;
+      const r = job.spec.resources;
+      out.push({
+        jobId: job.id,
+        name: job.spec.name,
+        resources: {
+          cpus: r.cpus,
+          memoryMiB: r.memoryMiB,
+          gpus: r.gpus,
+          diskGiB: r.diskGiB,
+          ports: r.ports,
+        },
+        count,
+        constraints: job.spec.constraints,
+        priority: job.spec.priority,
+        since,
+        waitedMs: Math.max(0, now - since),
+      });
+    }
+    return out;
+  }
+
+  /** Tears the framework down: its tasks are killed and pending retries dropped. */
+  close(): void {
+    for (const cancel of this.#timers) cancel();
+    this.#timers.clear();
+    if (this.#handle.connected) this.#handle.teardown();
+  }
+
+  #job(id: string): Job {
+    const job = this.#jobs.get(id);
+    if (job === undefined) throw new NotFound(`job ${id} does not exist`);
+    return job;
+  }
+
+  #demandInputs(): DemandInput[] {
+    return this.backlog().map((d) => ({
+      resources: d.resources,
+      count: d.count,
+      since: d.since,
+      constraints: [...d.constraints],
+      key: d.jobId,
+      priority: d.priority,
+    }));
+  }
+
+  #enqueue(job: Job): void {
+    if (!job.queued && job.ready > 0) {
+      job.queued = true;
+      const q = this.#queue;
+      let lo = 0;
+      let hi = q.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const m = q[mid]!;
+        if (
+          m.spec.priority > job.spec.priority ||
+          (m.spec.priority === job.spec.priority && m.seq < job.seq)
+        )
+          lo = mid + 1;
+        else hi = mid;
+      }
+      q.splice(lo, 0, job);
+    }
+    if (!this.#handle.connected) return;
+    // NOTE: revive also clears the filters of earlier declines: the new work may fit there.
+    this.#handle.revive();
+    this.#suppressed = false;
+  }
+
+  #onOffers(offers: readonly Offer[]): void {
+    if (!this.#handle.connected) return;
+    const declines: string[] = [];
+    for (const offer of offers) {
+      if (this.#queue.length === 0 || !this.#placeOn(offer)) declines.push(offer.id);
+    }
+    if (declines.length > 0) this.#handle.decline(declines, { refuseSeconds: this.#refuseSeconds });
+    this.#queue = this.#queue.filter((j) => (j.queued = j.ready > 0));
+    if (this.#queue.length === 0 && !this.#suppressed) {
+      this.#handle.suppress();
+      this.#suppressed = true;
+    }
+  }
+
+  /** Fills one offer from the queue; false when nothing fits. */
+  #placeOn(offer: Offer): boolean {
+    let milliCpus = toMilliCpus(offer.resources.cpus);
+    const available = {
+      cpus: offer.resources.cpus,
+      memoryMiB: offer.resources.memoryMiB,
+      gpus: offer.resources.gpus,
+      diskGiB: offer.resources.diskGiB,
+      ports: portCount(portSetOf(offer.ports)),
+    };
+    const view: AgentView = {
+      id: offer.agentId,
+      hostname: offer.hostname,
+      attributes: offer.attributes,
+      available,
+    };
+    const tasks: TaskSpec[] = [];
+    for (const job of this.#queue) {
+      const ready = job.ready;
+      if (ready === 0) continue;
+      const k = maxPlaceable(job.request, view, job.context, ready);
+      if (k === 0) continue;
+      const spec = job.spec;
+      const spreadValues =
+        job.spreadAttributes.length > 0
+          ? job.spreadAttributes.map((a) => attributeValue(offer.attributes, offer.hostname, a)!)
+          : undefined;
+      for (let i = 0; i < k; i++) {
+        const q = job.take();
+        const taskId = `${job.id}.${q.index}.${q.run}`;
+        const live: LiveTask = {
+          index: q.index,
+          attempt: q.attempt,
+          run: q.run,
+          agentId: offer.agentId,
+          hostname: offer.hostname,
+          spreadValues,
+          running: false,
+        };
+        job.live.set(taskId, live);
+        job.count(live, 1);
+        job.launches++;
+        tasks.push({
+          id: taskId,
+          resources: spec.resources,
+          command: spec.command,
+          env: spec.env,
+          durationMs: spec.durationMs,
+          labels: spec.labels,
+        });
+      }
+      const r = spec.resources;
+      milliCpus -= toMilliCpus(r.cpus) * k;
+      available.cpus = milliCpus / 1000;
+      available.memoryMiB -= r.memoryMiB * k;
+      available.gpus -= r.gpus * k;
+      available.diskGiB -= r.diskGiB * k;
+      available.ports -= r.ports * k;
+    }
+    if (tasks.length === 0) return false;
+    this.#handle[ACCEPT_TRUSTED]([offer.id], [{ type: 'launch', tasks }], this.#refuseSeconds);
+    return true;
+  }
+
+  #onUpdate(status: TaskStatus): void {
+    const jobId = jobIdOf(status.taskId);
+    const job = jobId === undefined ? undefined : this.#jobs.get(jobId);
+    const live = job?.live.get(status.taskId);
+    if (job === undefined || live === undefined) return;
+    if (!isTerminal(status.state)) {
+      if (status.state === 'RUNNING' && !live.running) {
+        live.running = true;
+        job.running++;
+      }
+      return;
+    }
+    job.live.delete(status.taskId);
+    job.count(live, -1);
+    if (live.running) job.running--;
+    if (status.state === 'FINISHED') job.finished++;
+    else if (job.isCancelled) job.cancelled++;
+    else if (status.state === 'DROPPED') {
+      // Never started (offer gone, agent draining): no retry used up.
+      job.retryReady.push({
+        index: live.index,
+        attempt: live.attempt,
+        run: live.run + 1,
+        readyAt: this.#clock.now(),
+      });
+      this.#enqueue(job);
+    } else if (live.attempt < job.spec.retries.max) this.#retryLater(job, live);
+    else job.failed++;
+    this.#maybeEnd(job);
+  }
+
+  #retryLater(job: Job, live: LiveTask): void {
+    const { backoffMs, maxBackoffMs } = job.spec.retries;
+    const delay = Math.min(maxBackoffMs, backoffMs * 2 ** live.attempt);
+    job.backingOff++;
+    const cancel = this.#clock.schedule(delay, () => {
+      this.#timers.delete(cancel);
+      if (job.isCancelled) return;
+      job.backingOff--;
+      job.retryReady.push({
+        index: live.index,
+        attempt: live.attempt + 1,
+        run: live.run + 1,
+        readyAt: this.#clock.now(),
+      });
+      this.#enqueue(job);
+    });
+    this.#timers.add(cancel);
+  }
+
+  #maybeEnd(job: Job): void {
+    if (job.endedAt !== undefined || job.live.size > 0) return;
+    if (!job.settled) return;
+    job.endedAt = this.#clock.now();
+    const status = job.status();
+    for (const resolve of job.waiters.splice(0)) resolve(status);
+  }
+}
+
+/** Task ids are `<jobId>.<index>.<run>`; job ids may contain dots themselves. */
+function jobIdOf(taskId: string): string | undefined {
+  const last = taskId.lastIndexOf('.');
+  if (last <= 0) return undefined;
+  const prev = taskId.lastIndexOf('.', last - 1);
+  return prev <= 0 ? undefined : taskId.slice(0, prev);
+}
