@@ -5,3 +5,5 @@
  * (`kumo/sim`, `kumo/aws`, `kumo/gcp`, `kumo/openstack`, `kumo/baremetal`).
  */
 export * from './core/index.js';
+export * from './logical-dc/index.js';
+export * from './scheduler/index.js';

@@ -50,7 +50,9 @@ export function toAgent(pool: string, machine: Machine): MachineAgent {
       pool,
       spot: machine.spot,
       ...(machine.pricePerHour === undefined ? {} : { pricePerHour: machine.pricePerHour }),
-      labels: Object.fromEntries(Object.entries(machine.labels).filter(([k]) => !INTERNAL_LABEL.test(k))),
+      labels: Object.fromEntries(
+        Object.entries(machine.labels).filter(([k]) => !INTERNAL_LABEL.test(k)),
+      ),
     },
     addresses: machine.addresses,
   };

@@ -24,7 +24,13 @@ import type { EventHub } from './events.js';
 import { createKey, hashOf } from './hashing.js';
 import { formatStep } from './plan-format.js';
 import type { ApplySummary, MachineRef, Plan, PlanStep, StepFailure } from './plan-types.js';
-import type { Intent, MachineRecord, Mutation, StateSnapshot, StateStore } from './state/state-store.js';
+import type {
+  Intent,
+  MachineRecord,
+  Mutation,
+  StateSnapshot,
+  StateStore,
+} from './state/state-store.js';
 
 /** The label carrying the spec hash a machine was made from, so `adopt` can restore it. */
 export const TAG_SPEC = 'kumo-spec';
@@ -51,7 +57,14 @@ export interface ExecuteOptions {
 }
 
 /** Errors after which the cloud certainly did not act: the intent can be dropped. */
-const DEFINITIVE = new Set(['ValidationError', 'NotFound', 'AuthError', 'QuotaExceeded', 'InsufficientCapacity', 'Conflict']);
+const DEFINITIVE = new Set([
+  'ValidationError',
+  'NotFound',
+  'AuthError',
+  'QuotaExceeded',
+  'InsufficientCapacity',
+  'Conflict',
+]);
 
 function isDefinitive(err: unknown): boolean {
   return isKumoError(err) && DEFINITIVE.has(err.code);
@@ -64,7 +77,12 @@ function errorCode(err: unknown): string {
 }
 
 /** Runs `plan` (whose state is `snapshot`) and returns what happened. */
-export async function executePlan(ctx: ExecutorContext, plan: Plan, snapshot: StateSnapshot, options: ExecuteOptions = {}): Promise<ApplySummary> {
+export async function executePlan(
+  ctx: ExecutorContext,
+  plan: Plan,
+  snapshot: StateSnapshot,
+  options: ExecuteOptions = {},
+): Promise<ApplySummary> {
   return new Executor(ctx, plan, snapshot, options).run();
 }
 
@@ -110,36 +128,63 @@ class Executor {
 
     // 1. Networks: journaled ensures left by a crash, then the plan's.
     await Promise.all([
-      ...intents.filter((i) => i.kind === 'ensure-network').map((i) => this.#resume(i, () => this.#runEnsureNetwork(i))),
-      ...steps.flatMap((s) => (s.kind === 'network.create' || s.kind === 'network.update' ? [this.#ensureNetwork(s)] : [])),
+      ...intents
+        .filter((i) => i.kind === 'ensure-network')
+        .map((i) => this.#resume(i, () => this.#runEnsureNetwork(i))),
+      ...steps.flatMap((s) =>
+        s.kind === 'network.create' || s.kind === 'network.update' ? [this.#ensureNetwork(s)] : [],
+      ),
     ]);
 
     // 2. Machines, bounded per provider: resumed intents, then the plan's steps.
     const work: Promise<void>[] = [];
     for (const i of intents) {
-      if (i.kind === 'create') work.push(this.#resume(i, () => this.#runCreate(i).then(() => undefined)));
+      if (i.kind === 'create')
+        work.push(this.#resume(i, () => this.#runCreate(i).then(() => undefined)));
       if (i.kind === 'delete') work.push(this.#resume(i, () => this.#runDelete(i)));
     }
     const deletes = new Map<string, Extract<PlanStep, { kind: 'delete' }>[]>();
     const replaces = new Map<string, Extract<PlanStep, { kind: 'replace' }>[]>();
     for (const s of steps) {
-      if (s.kind === 'create') work.push(this.#createMachines(s, s.pool, s.provider, s.count, s.specHash, s.spec).then(() => undefined));
+      if (s.kind === 'create')
+        work.push(
+          this.#createMachines(s, s.pool, s.provider, s.count, s.specHash, s.spec).then(
+            () => undefined,
+          ),
+        );
       else if (s.kind === 'start') work.push(this.#start(s));
-      else if (s.kind === 'delete') deletes.set(s.provider, [...(deletes.get(s.provider) ?? []), s]);
-      else if (s.kind === 'replace') replaces.set(`${s.pool}\u0000${s.createBeforeDestroy}`, [...(replaces.get(`${s.pool}\u0000${s.createBeforeDestroy}`) ?? []), s]);
+      else if (s.kind === 'delete')
+        deletes.set(s.provider, [...(deletes.get(s.provider) ?? []), s]);
+      else if (s.kind === 'replace')
+        replaces.set(`${s.pool}\u0000${s.createBeforeDestroy}`, [
+          ...(replaces.get(`${s.pool}\u0000${s.createBeforeDestroy}`) ?? []),
+          s,
+        ]);
     }
     for (const [provider, group] of deletes)
       for (let i = 0; i < group.length; i += 100) {
         const chunk = group.slice(i, i + 100);
-        work.push(this.#deleteMachines(provider, chunk.map((s) => s.machine), chunk[0]!.reason, chunk));
+        work.push(
+          this.#deleteMachines(
+            provider,
+            chunk.map((s) => s.machine),
+            chunk[0]!.reason,
+            chunk,
+          ),
+        );
       }
     for (const group of replaces.values()) work.push(this.#replace(group));
     await Promise.all(work);
 
     // 3. Deleted machines confirmed gone; then networks no longer declared.
-    const networkDeletes = steps.filter((s): s is Extract<PlanStep, { kind: 'network.delete' }> => s.kind === 'network.delete');
+    const networkDeletes = steps.filter(
+      (s): s is Extract<PlanStep, { kind: 'network.delete' }> => s.kind === 'network.delete',
+    );
     const networkIntents = intents.filter((i) => i.kind === 'delete-network');
-    const waitFor = new Set<string>([...networkDeletes.map((s) => s.provider), ...networkIntents.map((i) => i.provider)]);
+    const waitFor = new Set<string>([
+      ...networkDeletes.map((s) => s.provider),
+      ...networkIntents.map((i) => i.provider),
+    ]);
     await this.#confirmDeletes(waitFor);
     await Promise.all([
       ...networkIntents.map((i) => this.#resume(i, () => this.#runDeleteNetwork(i))),
@@ -167,7 +212,8 @@ class Executor {
 
   #provider(name: string): Provider {
     const p = this.#ctx.providers.get(name);
-    if (p === undefined) throw new Error(`provider "${name}" is not registered with datacenter ${this.#ctx.dc}`);
+    if (p === undefined)
+      throw new Error(`provider "${name}" is not registered with datacenter ${this.#ctx.dc}`);
     return p;
   }
 
@@ -189,22 +235,40 @@ class Executor {
   }
 
   #fail(step: string, err: unknown, resumable: boolean): void {
-    const failure: StepFailure = { step, code: errorCode(err), message: errorMessage(err), resumable };
+    const failure: StepFailure = {
+      step,
+      code: errorCode(err),
+      message: errorMessage(err),
+      resumable,
+    };
     this.#failures.push(failure);
   }
 
   #failStep(step: PlanStep, err: unknown, resumable: boolean): void {
     this.#fail(formatStep(step), err, resumable);
-    this.#ctx.events.emit({ type: 'step.failed', step, error: { code: errorCode(err), message: errorMessage(err) } });
+    this.#ctx.events.emit({
+      type: 'step.failed',
+      step,
+      error: { code: errorCode(err), message: errorMessage(err) },
+    });
   }
 
   async #resume(intent: Intent, fn: () => Promise<void>): Promise<void> {
     this.#resumed++;
-    this.#ctx.events.emit({ type: 'intent.resumed', kind: intent.kind, provider: intent.provider, ...(intent.pool === undefined ? {} : { pool: intent.pool }), key: intent.key });
+    this.#ctx.events.emit({
+      type: 'intent.resumed',
+      kind: intent.kind,
+      provider: intent.provider,
+      ...(intent.pool === undefined ? {} : { pool: intent.pool }),
+      key: intent.key,
+    });
     try {
       await fn();
     } catch (err) {
-      const step: PlanStep = { kind: 'resume', intent: { id: intent.id, kind: intent.kind, provider: intent.provider } };
+      const step: PlanStep = {
+        kind: 'resume',
+        intent: { id: intent.id, kind: intent.kind, provider: intent.provider },
+      };
       this.#failStep(step, err, true);
     }
   }
@@ -215,7 +279,9 @@ class Executor {
 
   // --- networks -----------------------------------------------------------------------
 
-  async #ensureNetwork(step: Extract<PlanStep, { kind: 'network.create' | 'network.update' }>): Promise<void> {
+  async #ensureNetwork(
+    step: Extract<PlanStep, { kind: 'network.create' | 'network.update' }>,
+  ): Promise<void> {
     const intent: Intent = {
       id: `ensure-network:${step.provider}/${step.name}`,
       kind: 'ensure-network',
@@ -240,14 +306,32 @@ class Executor {
     const spec = intent.spec as NetworkSpec;
     try {
       const network = await this.#run(intent.provider, () =>
-        this.#provider(intent.provider).ensureNetwork(spec, { labels: { [TAG_DC]: this.#ctx.dc }, ...(this.#options.signal ? { signal: this.#options.signal } : {}) }),
+        this.#provider(intent.provider).ensureNetwork(spec, {
+          labels: { [TAG_DC]: this.#ctx.dc },
+          ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+        }),
       );
       await this.#ctx.store.commit([
-        { op: 'network.put', record: { provider: intent.provider, name: spec.name, specHash: intent.specHash ?? hashOf(spec), status: 'present', network, updatedAt: this.#now() } },
+        {
+          op: 'network.put',
+          record: {
+            provider: intent.provider,
+            name: spec.name,
+            specHash: intent.specHash ?? hashOf(spec),
+            status: 'present',
+            network,
+            updatedAt: this.#now(),
+          },
+        },
         { op: 'intent.remove', id: intent.id },
       ]);
       this.#networks++;
-      this.#ctx.events.emit({ type: 'network.ensured', provider: intent.provider, name: spec.name, id: network.id });
+      this.#ctx.events.emit({
+        type: 'network.ensured',
+        provider: intent.provider,
+        name: spec.name,
+        id: network.id,
+      });
     } catch (err) {
       // A refusal (bad CIDR, no permission) is final: drop the intent so a corrected spec is not shadowed by it.
       if (isDefinitive(err)) await this.#ctx.store.commit([{ op: 'intent.remove', id: intent.id }]);
@@ -275,7 +359,12 @@ class Executor {
 
   async #runDeleteNetwork(intent: Intent): Promise<void> {
     const name = intent.network ?? '';
-    await this.#run(intent.provider, () => this.#provider(intent.provider).deleteNetwork(name, this.#options.signal ? { signal: this.#options.signal } : {}));
+    await this.#run(intent.provider, () =>
+      this.#provider(intent.provider).deleteNetwork(
+        name,
+        this.#options.signal ? { signal: this.#options.signal } : {},
+      ),
+    );
     await this.#ctx.store.commit([
       { op: 'network.remove', provider: intent.provider, name },
       { op: 'intent.remove', id: intent.id },
@@ -285,19 +374,41 @@ class Executor {
   }
 
   #journaled(intent: Intent, count: number): void {
-    this.#ctx.events.emit({ type: 'intent.journaled', kind: intent.kind, provider: intent.provider, ...(intent.pool === undefined ? {} : { pool: intent.pool }), key: intent.key, count });
+    this.#ctx.events.emit({
+      type: 'intent.journaled',
+      kind: intent.kind,
+      provider: intent.provider,
+      ...(intent.pool === undefined ? {} : { pool: intent.pool }),
+      key: intent.key,
+      count,
+    });
   }
 
   // --- machines -----------------------------------------------------------------------
 
   #batchSize(provider: string): number {
-    return Math.max(1, this.#options.batchSize ?? (this.#ctx.providers.get(provider)?.capabilities.batchCreate ? 100 : 10));
+    return Math.max(
+      1,
+      this.#options.batchSize ??
+        (this.#ctx.providers.get(provider)?.capabilities.batchCreate ? 100 : 10),
+    );
   }
 
   /** Creates `count` machines in journaled batches; returns how many were made. */
-  async #createMachines(step: PlanStep, pool: string, provider: string, count: number, specHash: string, spec: MachineSpec): Promise<number> {
+  async #createMachines(
+    step: PlanStep,
+    pool: string,
+    provider: string,
+    count: number,
+    specHash: string,
+    spec: MachineSpec,
+  ): Promise<number> {
     if (spec.network !== undefined && this.#failedNetworks.has(`${provider}/${spec.network}`)) {
-      this.#failStep(step, new Error(`network ${spec.network} could not be made on ${provider}`), false);
+      this.#failStep(
+        step,
+        new Error(`network ${spec.network} could not be made on ${provider}`),
+        false,
+      );
       return 0;
     }
     const size = this.#batchSize(provider);
@@ -307,8 +418,25 @@ class Executor {
       // Batch numbers are taken in plan order, before anything runs: the same plan gives the same keys.
       const batch = this.#batches.get(pool) ?? 0;
       this.#batches.set(pool, batch + 1);
-      const key = createKey({ dc: this.#ctx.dc, lineage: this.#plan.lineage, pool, specHash, serial: this.#plan.serial, batch });
-      const intent: Intent = { id: `create:${key}`, kind: 'create', provider, key, pool, count: n, specHash, spec, createdAt: this.#now() };
+      const key = createKey({
+        dc: this.#ctx.dc,
+        lineage: this.#plan.lineage,
+        pool,
+        specHash,
+        serial: this.#plan.serial,
+        batch,
+      });
+      const intent: Intent = {
+        id: `create:${key}`,
+        kind: 'create',
+        provider,
+        key,
+        pool,
+        count: n,
+        specHash,
+        spec,
+        createdAt: this.#now(),
+      };
       batches.push(
         this.#run(provider, async () => {
           await this.#ctx.store.commit([
@@ -340,8 +468,18 @@ class Executor {
     try {
       const provider = this.#provider(intent.provider);
       machines = await provider.createMachines(
-        { spec: intent.spec as MachineSpec, count: intent.count ?? 1, idempotencyKey: intent.key, dc: this.#ctx.dc, pool, labels: { [TAG_SPEC]: specHash } },
-        { ...(this.#options.signal ? { signal: this.#options.signal } : {}), timeoutMs: this.#options.timeoutMs ?? 900_000 },
+        {
+          spec: intent.spec as MachineSpec,
+          count: intent.count ?? 1,
+          idempotencyKey: intent.key,
+          dc: this.#ctx.dc,
+          pool,
+          labels: { [TAG_SPEC]: specHash },
+        },
+        {
+          ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+          timeoutMs: this.#options.timeoutMs ?? 900_000,
+        },
       );
     } catch (err) {
       // The cloud refused: nothing was made under this key, so the intent is done with.
@@ -349,8 +487,22 @@ class Executor {
       throw err;
     }
     const now = this.#now();
-    const records: MachineRecord[] = machines.map((m) => ({ id: m.id, pool, provider: intent.provider, providerId: m.providerId, key: intent.key, specHash, status: 'present', machine: m, adopted: false, updatedAt: now }));
-    await this.#ctx.store.commit([...records.map((record): Mutation => ({ op: 'machine.put', record })), { op: 'intent.remove', id: intent.id }]);
+    const records: MachineRecord[] = machines.map((m) => ({
+      id: m.id,
+      pool,
+      provider: intent.provider,
+      providerId: m.providerId,
+      key: intent.key,
+      specHash,
+      status: 'present',
+      machine: m,
+      adopted: false,
+      updatedAt: now,
+    }));
+    await this.#ctx.store.commit([
+      ...records.map((record): Mutation => ({ op: 'machine.put', record })),
+      { op: 'intent.remove', id: intent.id },
+    ]);
     for (const r of records) {
       this.#records.set(r.id, r);
       this.#created++;
@@ -359,14 +511,26 @@ class Executor {
         this.#ctx.events.emit({ type: 'machine.running', pool, machine: r.machine });
         this.#ctx.agents?.machineRunning(toAgent(pool, r.machine));
       } else if (r.machine.state === 'error')
-        this.#fail(`+ ${r.id} (${pool} on ${intent.provider})`, new Error(r.machine.error ?? 'the machine failed to start'), false);
+        this.#fail(
+          `+ ${r.id} (${pool} on ${intent.provider})`,
+          new Error(r.machine.error ?? 'the machine failed to start'),
+          false,
+        );
     }
     return records.filter((r) => r.machine.state !== 'error').length;
   }
 
   /** Deletes machines as one journaled call. */
-  async #deleteMachines(provider: string, machines: readonly MachineRef[], reason: string, steps: readonly PlanStep[]): Promise<void> {
-    const key = `${provider}/${hashOf(machines.map((m) => m.providerId), 16)}`;
+  async #deleteMachines(
+    provider: string,
+    machines: readonly MachineRef[],
+    reason: string,
+    steps: readonly PlanStep[],
+  ): Promise<void> {
+    const key = `${provider}/${hashOf(
+      machines.map((m) => m.providerId),
+      16,
+    )}`;
     const intent: Intent = {
       id: `delete:${key}`,
       kind: 'delete',
@@ -393,7 +557,13 @@ class Executor {
         this.#journaled(intent, machines.length);
         for (const m of machines) {
           const r = this.#records.get(m.id);
-          this.#ctx.events.emit({ type: 'machine.deleting', pool: r?.pool ?? '(orphan)', id: m.id, provider, reason });
+          this.#ctx.events.emit({
+            type: 'machine.deleting',
+            pool: r?.pool ?? '(orphan)',
+            id: m.id,
+            provider,
+            reason,
+          });
           this.#ctx.agents?.machineLeft(m.id, reason);
         }
         await this.#runDelete(intent);
@@ -405,7 +575,10 @@ class Executor {
 
   async #runDelete(intent: Intent): Promise<void> {
     const ids = intent.providerIds ?? [];
-    await this.#provider(intent.provider).deleteMachines(ids, this.#options.signal ? { signal: this.#options.signal } : {});
+    await this.#provider(intent.provider).deleteMachines(
+      ids,
+      this.#options.signal ? { signal: this.#options.signal } : {},
+    );
     await this.#ctx.store.commit([{ op: 'intent.remove', id: intent.id }]);
     const mine = this.#deleted.get(intent.provider) ?? new Map<string, string>();
     (intent.providerIds ?? []).forEach((pid, i) => mine.set(pid, intent.machineIds?.[i] ?? pid));
@@ -417,15 +590,35 @@ class Executor {
     const first = group[0]!;
     const old = group.map((s) => s.machine);
     if (first.createBeforeDestroy) {
-      const made = await this.#createMachines(first, first.pool, first.provider, group.length, first.specHash, first.spec);
+      const made = await this.#createMachines(
+        first,
+        first.pool,
+        first.provider,
+        group.length,
+        first.specHash,
+        first.spec,
+      );
       // Only as many old machines go as new ones came up.
-      if (made > 0) await this.#deleteMachines(first.provider, old.slice(0, made), first.reason, group.slice(0, made));
+      if (made > 0)
+        await this.#deleteMachines(
+          first.provider,
+          old.slice(0, made),
+          first.reason,
+          group.slice(0, made),
+        );
       this.#replaced += Math.min(made, group.length);
     } else {
       const before = this.#failures.length;
       await this.#deleteMachines(first.provider, old, first.reason, group);
       if (this.#failures.length > before) return;
-      const made = await this.#createMachines(first, first.pool, first.provider, group.length, first.specHash, first.spec);
+      const made = await this.#createMachines(
+        first,
+        first.pool,
+        first.provider,
+        group.length,
+        first.specHash,
+        first.spec,
+      );
       this.#replaced += made;
     }
   }
@@ -433,9 +626,24 @@ class Executor {
   async #start(step: Extract<PlanStep, { kind: 'start' }>): Promise<void> {
     // NOTE: not journaled: starting makes nothing and is idempotent (starting a running machine leaves it).
     try {
-      const machine = await this.#run(step.provider, () => this.#provider(step.provider).startMachine(step.machine.providerId, this.#options.signal ? { signal: this.#options.signal } : {}));
+      const machine = await this.#run(step.provider, () =>
+        this.#provider(step.provider).startMachine(
+          step.machine.providerId,
+          this.#options.signal ? { signal: this.#options.signal } : {},
+        ),
+      );
       const r = this.#records.get(step.machine.id);
-      if (r !== undefined) await this.#ctx.store.commit([{ op: 'machine.put', record: { ...r, machine: { ...r.machine, state: machine.state }, updatedAt: this.#now() } }]);
+      if (r !== undefined)
+        await this.#ctx.store.commit([
+          {
+            op: 'machine.put',
+            record: {
+              ...r,
+              machine: { ...r.machine, state: machine.state },
+              updatedAt: this.#now(),
+            },
+          },
+        ]);
       this.#started++;
       this.#ctx.events.emit({ type: 'machine.started', pool: step.pool, machine });
     } catch (err) {
@@ -452,8 +660,13 @@ class Executor {
     await Promise.all(
       [...this.#deleted].map(async ([provider, ids]) => {
         const check = async (): Promise<boolean> => {
-          const listed = await this.#provider(provider).listMachines({ labels: { [TAG_DC]: this.#ctx.dc } }, this.#options.signal ? { signal: this.#options.signal } : {});
-          const live = new Set(listed.filter((m) => m.state !== 'terminated').map((m) => m.providerId));
+          const listed = await this.#provider(provider).listMachines(
+            { labels: { [TAG_DC]: this.#ctx.dc } },
+            this.#options.signal ? { signal: this.#options.signal } : {},
+          );
+          const live = new Set(
+            listed.filter((m) => m.state !== 'terminated').map((m) => m.providerId),
+          );
           const gone = [...ids].filter(([pid]) => !live.has(pid));
           if (gone.length > 0) {
             const removals: Mutation[] = [];
@@ -464,7 +677,12 @@ class Executor {
                 removals.push({ op: 'machine.remove', id });
                 this.#records.delete(id);
               }
-              this.#ctx.events.emit({ type: 'machine.deleted', pool: r?.pool ?? '(orphan)', id, provider });
+              this.#ctx.events.emit({
+                type: 'machine.deleted',
+                pool: r?.pool ?? '(orphan)',
+                id,
+                provider,
+              });
             }
             if (removals.length > 0) await this.#ctx.store.commit(removals);
           }
@@ -472,7 +690,15 @@ class Executor {
         };
         try {
           if (this.#options.waitForDeletes === true || waitFor.has(provider))
-            await waitUntil(check, { clock: this.#ctx.clock, intervalMs: 100, maxIntervalMs: 2000, timeoutMs: this.#options.timeoutMs ?? 900_000, what: `deleted machines on ${provider} gone`, provider, ...(this.#options.signal ? { signal: this.#options.signal } : {}) });
+            await waitUntil(check, {
+              clock: this.#ctx.clock,
+              intervalMs: 100,
+              maxIntervalMs: 2000,
+              timeoutMs: this.#options.timeoutMs ?? 900_000,
+              what: `deleted machines on ${provider} gone`,
+              provider,
+              ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+            });
           else await check();
         } catch (err) {
           this.#fail(`confirm deletes on ${provider}`, err, false);

@@ -14,7 +14,14 @@ export type DatacenterEvent =
   | { type: 'drift'; item: DriftItem }
   | { type: 'orphan'; machine: Machine }
   | { type: 'apply.started'; steps: number; creates: number; deletes: number; resumes: number }
-  | { type: 'intent.journaled'; kind: string; provider: string; pool?: string; key: string; count: number }
+  | {
+      type: 'intent.journaled';
+      kind: string;
+      provider: string;
+      pool?: string;
+      key: string;
+      count: number;
+    }
   | { type: 'intent.resumed'; kind: string; provider: string; pool?: string; key: string }
   | { type: 'network.ensured'; provider: string; name: string; id: string }
   | { type: 'network.deleted'; provider: string; name: string }

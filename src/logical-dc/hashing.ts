@@ -22,7 +22,17 @@ export function hashOf(value: unknown, length = 12): string {
  * the key journaled with the intent is the one every retry and resume reuses.
  * Fits every cloud's client token: at most 64 characters of `[A-Za-z0-9._:-]`.
  */
-export function createKey(input: { dc: string; lineage: string; pool: string; specHash: string; serial: number; batch: number }): string {
-  const digest = hashOf([input.dc, input.lineage, input.pool, input.specHash, input.serial, input.batch], 20);
+export function createKey(input: {
+  dc: string;
+  lineage: string;
+  pool: string;
+  specHash: string;
+  serial: number;
+  batch: number;
+}): string {
+  const digest = hashOf(
+    [input.dc, input.lineage, input.pool, input.specHash, input.serial, input.batch],
+    20,
+  );
   return `${input.pool}:${digest}`;
 }

@@ -12,6 +12,8 @@ export * from './refresh.js';
 export * from './inventory.js';
 export * from './events.js';
 export * from './agents.js';
+export * from './ad-hoc-pool.js';
+export * from './ad-hoc-machines.js';
 export { TAG_SPEC } from './apply.js';
 export type { ExecuteOptions } from './apply.js';
 export * from './state/state-store.js';

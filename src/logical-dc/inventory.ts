@@ -1,5 +1,12 @@
 /** Queries over the datacenter's machines: by pool, provider, zone, label and state; capacity totals. */
-import { addResources, matchesLabels, ZERO_RESOURCES, type Machine, type MachineState, type Resources } from '../core/index.js';
+import {
+  addResources,
+  matchesLabels,
+  ZERO_RESOURCES,
+  type Machine,
+  type MachineState,
+  type Resources,
+} from '../core/index.js';
 import type { MachineRecord, MachineStatus } from './state/state-store.js';
 
 /** A machine as the datacenter sees it: the machine, its pool and kumo's status of it. */
@@ -36,13 +43,17 @@ export interface CapacityReport extends CapacityTotals {
   readonly byProvider: Readonly<Record<string, CapacityTotals>>;
 }
 
-const asList = <T>(v: T | readonly T[] | undefined): readonly T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? (v as readonly T[]) : [v as T]);
+const asList = <T>(v: T | readonly T[] | undefined): readonly T[] | undefined =>
+  v === undefined ? undefined : Array.isArray(v) ? (v as readonly T[]) : [v as T];
 
 export function toInventory(record: MachineRecord): InventoryMachine {
   return { ...record.machine, pool: record.pool, status: record.status, adopted: record.adopted };
 }
 
-export function queryMachines(records: readonly MachineRecord[], query: MachineQuery = {}): InventoryMachine[] {
+export function queryMachines(
+  records: readonly MachineRecord[],
+  query: MachineQuery = {},
+): InventoryMachine[] {
   const states = asList(query.state);
   const statuses = asList(query.status) ?? ['present', 'lost'];
   return records
@@ -69,7 +80,13 @@ function totals(machines: readonly InventoryMachine[]): CapacityTotals {
     if (m.state === 'running') running = addResources(running, m.resources);
     if (m.state !== 'terminated' && m.pricePerHour !== undefined) price += m.pricePerHour;
   }
-  return { machines: machines.length, byState, running, total, pricePerHour: Math.round(price * 1e6) / 1e6 };
+  return {
+    machines: machines.length,
+    byState,
+    running,
+    total,
+    pricePerHour: Math.round(price * 1e6) / 1e6,
+  };
 }
 
 export function capacityOf(machines: readonly InventoryMachine[]): CapacityReport {
@@ -81,7 +98,13 @@ export function capacityOf(machines: readonly InventoryMachine[]): CapacityRepor
       if (list === undefined) groups.set(k, [m]);
       else list.push(m);
     }
-    return Object.fromEntries([...groups].sort(([a], [b]) => a.localeCompare(b)).map(([k, ms]) => [k, totals(ms)]));
+    return Object.fromEntries(
+      [...groups].sort(([a], [b]) => a.localeCompare(b)).map(([k, ms]) => [k, totals(ms)]),
+    );
   };
-  return { ...totals(machines), byPool: group((m) => m.pool), byProvider: group((m) => m.provider) };
+  return {
+    ...totals(machines),
+    byPool: group((m) => m.pool),
+    byProvider: group((m) => m.provider),
+  };
 }

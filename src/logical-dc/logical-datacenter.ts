@@ -1,16 +1,44 @@
 import { z } from 'zod';
-import { Conflict, parse, systemClock, TAG_KEY, TAG_POOL, ValidationError, type Clock, type Issue, type Machine, type Provider } from '../core/index.js';
+import {
+  Conflict,
+  parse,
+  systemClock,
+  TAG_KEY,
+  TAG_POOL,
+  ValidationError,
+  type Clock,
+  type Issue,
+  type Machine,
+  type Provider,
+} from '../core/index.js';
 import { toAgent, type AgentSink } from './agents.js';
 import { executePlan, TAG_SPEC, type ExecuteOptions } from './apply.js';
 import { EventHub } from './events.js';
 import { stableStringify } from './hashing.js';
-import { capacityOf, queryMachines, type CapacityReport, type InventoryMachine, type MachineQuery } from './inventory.js';
+import {
+  capacityOf,
+  queryMachines,
+  type CapacityReport,
+  type InventoryMachine,
+  type MachineQuery,
+} from './inventory.js';
 import { computePlan } from './plan.js';
 import type { ApplyResult, Plan } from './plan-types.js';
 import { observe, type DriftItem, type Observation } from './refresh.js';
-import { DatacenterSpecSchema, resolvePools, type DatacenterSpec, type DatacenterSpecInput } from './spec.js';
+import {
+  DatacenterSpecSchema,
+  resolvePools,
+  type DatacenterSpec,
+  type DatacenterSpecInput,
+} from './spec.js';
 import { currentHolder } from './state/lock.js';
-import type { LockHandle, LockHolder, MachineRecord, StateSnapshot, StateStore } from './state/state-store.js';
+import type {
+  LockHandle,
+  LockHolder,
+  MachineRecord,
+  StateSnapshot,
+  StateStore,
+} from './state/state-store.js';
 
 export interface LogicalDatacenterOptions {
   /** The datacenter's name: every machine it makes is tagged `kumo-dc=<name>`. */
@@ -29,6 +57,11 @@ export interface PlanOptions {
   /** Default for pools that do not set `createBeforeDestroy`. */
   readonly createBeforeDestroy?: boolean;
   readonly signal?: AbortSignal;
+}
+
+/** Apply's internal variant: a destroy says so in its steps. */
+interface InternalPlanOptions extends PlanOptions {
+  readonly destroy?: boolean;
 }
 
 export interface LockingOptions {
@@ -111,7 +144,17 @@ export class LogicalDatacenter {
   #opened: Promise<void> | undefined;
 
   constructor(options: LogicalDatacenterOptions) {
-    this.name = parse(z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'the datacenter name is 1–41 lowercase letters, digits and "-", starting with a letter'), options.name, 'datacenter name', 'name');
+    this.name = parse(
+      z
+        .string()
+        .regex(
+          /^[a-z][a-z0-9-]{0,40}$/,
+          'the datacenter name is 1–41 lowercase letters, digits and "-", starting with a letter',
+        ),
+      options.name,
+      'datacenter name',
+      'name',
+    );
     this.store = options.store;
     this.#providers = new Map(Object.entries(options.providers));
     this.#agents = options.agents;
@@ -144,6 +187,21 @@ export class LogicalDatacenter {
    * @throws Conflict when the state is locked by another run, or a saved plan is stale.
    */
   async apply(input: DatacenterSpecInput | Plan, options: ApplyOptions = {}): Promise<ApplyResult> {
+    return this.#apply(input, options);
+  }
+
+  /** What destroy would do (a plan deleting everything kumo made here, orphans included). */
+  async planDestroy(options: Omit<PlanOptions, 'prune'> = {}): Promise<Plan> {
+    const snapshot = await this.#read();
+    this.#checkState(snapshot);
+    const observation = await observe(this.name, snapshot, this.#providers, options.signal);
+    return this.#plan(this.#checkSpec({}), observation, { ...options, prune: true, destroy: true });
+  }
+
+  async #apply(
+    input: DatacenterSpecInput | Plan,
+    options: ApplyOptions & { destroy?: boolean },
+  ): Promise<ApplyResult> {
     const saved = isPlanInput(input) ? this.#checkPlanFile(input) : undefined;
     const desired = saved !== undefined ? this.#checkSpec(saved.spec) : this.#checkSpec(input);
     const prune = saved?.prune ?? options.prune ?? false;
@@ -151,23 +209,45 @@ export class LogicalDatacenter {
       let snapshot = await this.#read();
       this.#checkState(snapshot);
       if (saved !== undefined) {
-        if (saved.lineage !== snapshot.lineage || saved.dc !== this.name) throw new Conflict(`the plan was made for another state (datacenter ${saved.dc}); run kumo plan again`);
-        if (saved.serial !== snapshot.serial) throw new Conflict(`state has moved since the plan was made (serial ${saved.serial}, now ${snapshot.serial}); run kumo plan again`);
+        if (saved.lineage !== snapshot.lineage || saved.dc !== this.name)
+          throw new Conflict(
+            `the plan was made for another state (datacenter ${saved.dc}); run kumo plan again`,
+          );
+        if (saved.serial !== snapshot.serial)
+          throw new Conflict(
+            `state has moved since the plan was made (serial ${saved.serial}, now ${snapshot.serial}); run kumo plan again`,
+          );
       }
       const observation = await observe(this.name, snapshot, this.#providers, options.signal);
       const plan = this.#plan(desired, observation, { ...options, prune });
       if (saved !== undefined && stableStringify(plan.steps) !== stableStringify(saved.steps))
-        throw new Conflict('the providers changed since the plan was made (a fresh plan differs from the saved one); run kumo plan again');
+        throw new Conflict(
+          'the providers changed since the plan was made (a fresh plan differs from the saved one); run kumo plan again',
+        );
       snapshot = await this.#record(observation);
       // Keys come from the serial the plan was made at, so the saved plan and the fresh one agree.
-      const summary = await executePlan(this.#context(), { ...plan, serial: plan.serial }, snapshot, options);
+      const summary = await executePlan(
+        this.#context(),
+        { ...plan, serial: plan.serial },
+        snapshot,
+        options,
+      );
       return { plan, summary };
     });
   }
 
   /** Deletes everything kumo made in this datacenter (orphans included), networks last. */
   async destroy(options: Omit<ApplyOptions, 'prune'> = {}): Promise<ApplyResult> {
-    return this.apply({}, { ...options, prune: true, waitForDeletes: true, command: options.command ?? 'sdk destroy' });
+    return this.#apply(
+      {},
+      {
+        ...options,
+        prune: true,
+        destroy: true,
+        waitForDeletes: true,
+        command: options.command ?? 'sdk destroy',
+      },
+    );
   }
 
   /** Reads the providers, records what changed (drift) and reports orphans. */
@@ -176,7 +256,11 @@ export class LogicalDatacenter {
       const snapshot = await this.#read();
       const observation = await observe(this.name, snapshot, this.#providers, options.signal);
       await this.#record(observation);
-      return { machines: observation.listed, drift: observation.drift, orphans: observation.orphans };
+      return {
+        machines: observation.listed,
+        drift: observation.drift,
+        orphans: observation.orphans,
+      };
     });
   }
 
@@ -185,15 +269,29 @@ export class LogicalDatacenter {
    * their pool and spec tags, so machines that match their pool's spec are kept.
    * @throws ValidationError naming ids that are not orphans.
    */
-  async adopt(ids?: readonly string[], options: LockingOptions & { signal?: AbortSignal } = {}): Promise<InventoryMachine[]> {
+  async adopt(
+    ids?: readonly string[],
+    options: LockingOptions & { signal?: AbortSignal } = {},
+  ): Promise<InventoryMachine[]> {
     return this.#locked(options.command ?? 'sdk adopt', options, async () => {
       const snapshot = await this.#read();
       const observation = await observe(this.name, snapshot, this.#providers, options.signal);
-      const chosen = ids === undefined ? observation.orphans : observation.orphans.filter((m) => ids.includes(m.id) || ids.includes(m.providerId));
+      const chosen =
+        ids === undefined
+          ? observation.orphans
+          : observation.orphans.filter((m) => ids.includes(m.id) || ids.includes(m.providerId));
       if (ids !== undefined) {
         const missing = ids.filter((id) => !chosen.some((m) => m.id === id || m.providerId === id));
         if (missing.length > 0)
-          throw new ValidationError(`not orphans of datacenter ${this.name}: ${missing.join(', ')}`, { issues: missing.map((id) => ({ path: 'ids', message: `${id} is not an orphan (kumo refresh lists them)` })) });
+          throw new ValidationError(
+            `not orphans of datacenter ${this.name}: ${missing.join(', ')}`,
+            {
+              issues: missing.map((id) => ({
+                path: 'ids',
+                message: `${id} is not an orphan (kumo refresh lists them)`,
+              })),
+            },
+          );
       }
       const now = new Date(this.#clock.now()).toISOString();
       const records: MachineRecord[] = chosen.map((m) => ({
@@ -208,7 +306,10 @@ export class LogicalDatacenter {
         adopted: true,
         updatedAt: now,
       }));
-      await this.store.commit([...observation.mutations, ...records.map((record) => ({ op: 'machine.put' as const, record }))]);
+      await this.store.commit([
+        ...observation.mutations,
+        ...records.map((record) => ({ op: 'machine.put' as const, record })),
+      ]);
       for (const r of records) {
         this.events.emit({ type: 'machine.adopted', pool: r.pool, machine: r.machine });
         if (r.machine.state === 'running') this.#agents?.machineRunning(toAgent(r.pool, r.machine));
@@ -228,7 +329,9 @@ export class LogicalDatacenter {
   }
 
   /** Pools, networks, the lock and the journal; with `refresh`, live drift and orphans (nothing is written). */
-  async status(options: { spec?: DatacenterSpecInput; refresh?: boolean; signal?: AbortSignal } = {}): Promise<StatusReport> {
+  async status(
+    options: { spec?: DatacenterSpecInput; refresh?: boolean; signal?: AbortSignal } = {},
+  ): Promise<StatusReport> {
     const desired = options.spec === undefined ? undefined : this.#checkSpec(options.spec);
     let snapshot = await this.#read();
     let observation: Observation | undefined;
@@ -239,14 +342,22 @@ export class LogicalDatacenter {
     const machines = queryMachines(snapshot.machines);
     const capacity = capacityOf(machines);
     const declared = desired === undefined ? [] : resolvePools(desired);
-    const names = [...new Set([...declared.map((p) => p.name), ...machines.map((m) => m.pool)])].sort();
+    const names = [
+      ...new Set([...declared.map((p) => p.name), ...machines.map((m) => m.pool)]),
+    ].sort();
     const pools: PoolStatus[] = names.map((name) => {
       const decl = declared.find((p) => p.name === name);
       const c = capacity.byPool[name];
       return {
         name,
         provider: decl?.provider ?? machines.find((m) => m.pool === name)?.provider ?? '?',
-        ...(decl === undefined ? (desired === undefined ? {} : { desired: '0 (not declared)' }) : { desired: decl.count !== undefined ? String(decl.count) : `${decl.min}..${decl.max}` }),
+        ...(decl === undefined
+          ? desired === undefined
+            ? {}
+            : { desired: '0 (not declared)' }
+          : {
+              desired: decl.count !== undefined ? String(decl.count) : `${decl.min}..${decl.max}`,
+            }),
         machines: c?.machines ?? 0,
         byState: c?.byState ?? {},
         running: c?.running ?? { cpus: 0, memoryMiB: 0, gpus: 0, diskGiB: 0 },
@@ -259,17 +370,27 @@ export class LogicalDatacenter {
       serial: snapshot.serial,
       lock: await this.store.lockHolder(),
       pools,
-      networks: snapshot.networks.map((n) => ({ provider: n.provider, name: n.name, id: n.network.id, status: n.status })),
+      networks: snapshot.networks.map((n) => ({
+        provider: n.provider,
+        name: n.name,
+        id: n.network.id,
+        status: n.status,
+      })),
       pendingIntents: snapshot.intents.length,
       capacity,
-      ...(observation === undefined ? {} : { drift: observation.drift, orphans: observation.orphans }),
+      ...(observation === undefined
+        ? {}
+        : { drift: observation.drift, orphans: observation.orphans }),
     };
   }
 
   /** Tells the agent sink about every running machine (after attaching a scheduler). Returns how many. */
   async syncAgents(): Promise<number> {
     if (this.#agents === undefined) return 0;
-    const running = queryMachines((await this.#read()).machines, { state: 'running', status: 'present' });
+    const running = queryMachines((await this.#read()).machines, {
+      state: 'running',
+      status: 'present',
+    });
     for (const m of running) this.#agents.machineRunning(toAgent(m.pool, m));
     return running.length;
   }
@@ -302,7 +423,14 @@ export class LogicalDatacenter {
   }
 
   #context(): Parameters<typeof executePlan>[0] {
-    return { dc: this.name, store: this.store, providers: this.#providers, events: this.events, agents: this.#agents, clock: this.#clock };
+    return {
+      dc: this.name,
+      store: this.store,
+      providers: this.#providers,
+      events: this.events,
+      agents: this.#agents,
+      clock: this.#clock,
+    };
   }
 
   #checkSpec(input: unknown): DatacenterSpec {
@@ -310,11 +438,21 @@ export class LogicalDatacenter {
     const issues: Issue[] = [];
     const known = [...this.#providers.keys()];
     const check = (provider: string, path: string): void => {
-      if (!this.#providers.has(provider)) issues.push({ path, message: `provider "${provider}" is not registered (registered: ${known.join(', ') || 'none'})` });
+      if (!this.#providers.has(provider))
+        issues.push({
+          path,
+          message: `provider "${provider}" is not registered (registered: ${known.join(', ') || 'none'})`,
+        });
     };
-    for (const [name, pool] of Object.entries(spec.pools)) check(pool.provider, `pools.${name}.provider`);
-    for (const [name, net] of Object.entries(spec.networks)) check(net.provider, `networks.${name}.provider`);
-    if (issues.length > 0) throw new ValidationError(`invalid datacenter spec: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+    for (const [name, pool] of Object.entries(spec.pools))
+      check(pool.provider, `pools.${name}.provider`);
+    for (const [name, net] of Object.entries(spec.networks))
+      check(net.provider, `networks.${name}.provider`);
+    if (issues.length > 0)
+      throw new ValidationError(
+        `invalid datacenter spec: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        { issues },
+      );
     return spec;
   }
 
@@ -325,16 +463,23 @@ export class LogicalDatacenter {
   /** State naming providers that are not registered cannot be converged: say so rather than guess. */
   #checkState(snapshot: StateSnapshot): void {
     const missing = new Map<string, number>();
-    for (const r of snapshot.machines) if (!this.#providers.has(r.provider)) missing.set(r.provider, (missing.get(r.provider) ?? 0) + 1);
-    for (const n of snapshot.networks) if (!this.#providers.has(n.provider)) missing.set(n.provider, missing.get(n.provider) ?? 0);
-    for (const i of snapshot.intents) if (!this.#providers.has(i.provider)) missing.set(i.provider, missing.get(i.provider) ?? 0);
+    for (const r of snapshot.machines)
+      if (!this.#providers.has(r.provider))
+        missing.set(r.provider, (missing.get(r.provider) ?? 0) + 1);
+    for (const n of snapshot.networks)
+      if (!this.#providers.has(n.provider)) missing.set(n.provider, missing.get(n.provider) ?? 0);
+    for (const i of snapshot.intents)
+      if (!this.#providers.has(i.provider)) missing.set(i.provider, missing.get(i.provider) ?? 0);
     if (missing.size > 0) {
-      const issues = [...missing].map(([p, n]) => ({ path: `providers.${p}`, message: `state has ${n} machine(s) and resources on provider "${p}", which is not registered; declare it again to manage or destroy them` }));
+      const issues = [...missing].map(([p, n]) => ({
+        path: `providers.${p}`,
+        message: `state has ${n} machine(s) and resources on provider "${p}", which is not registered; declare it again to manage or destroy them`,
+      }));
       throw new ValidationError(issues.map((i) => i.message).join('; '), { issues });
     }
   }
 
-  #plan(desired: DatacenterSpec, observation: Observation, options: PlanOptions): Plan {
+  #plan(desired: DatacenterSpec, observation: Observation, options: InternalPlanOptions): Plan {
     return computePlan({
       dc: this.name,
       snapshot: observation.snapshot,
@@ -343,7 +488,10 @@ export class LogicalDatacenter {
       drift: observation.drift,
       orphans: observation.orphans,
       ...(options.prune === undefined ? {} : { prune: options.prune }),
-      ...(options.createBeforeDestroy === undefined ? {} : { createBeforeDestroy: options.createBeforeDestroy }),
+      ...(options.createBeforeDestroy === undefined
+        ? {}
+        : { createBeforeDestroy: options.createBeforeDestroy }),
+      ...(options.destroy === true ? { destroy: true } : {}),
       now: new Date(this.#clock.now()),
     });
   }
@@ -351,19 +499,35 @@ export class LogicalDatacenter {
   /** Writes what refresh observed and tells events and agents; returns the new state. */
   async #record(observation: Observation): Promise<StateSnapshot> {
     let snapshot = observation.snapshot;
-    if (observation.mutations.length > 0) snapshot = { ...snapshot, serial: await this.store.commit(observation.mutations) };
+    if (observation.mutations.length > 0)
+      snapshot = { ...snapshot, serial: await this.store.commit(observation.mutations) };
     for (const item of observation.drift) this.events.emit({ type: 'drift', item });
     for (const m of observation.orphans) this.events.emit({ type: 'orphan', machine: m });
     for (const r of observation.lost) {
-      this.events.emit({ type: 'machine.lost', pool: r.pool, id: r.id, provider: r.provider, reason: r.status === 'lost' ? 'gone from the provider' : (r.machine.error ?? 'failed') });
-      this.#agents?.machineLost(r.id, r.status === 'lost' ? 'gone from the provider' : (r.machine.error ?? 'failed'));
+      this.events.emit({
+        type: 'machine.lost',
+        pool: r.pool,
+        id: r.id,
+        provider: r.provider,
+        reason: r.status === 'lost' ? 'gone from the provider' : (r.machine.error ?? 'failed'),
+      });
+      this.#agents?.machineLost(
+        r.id,
+        r.status === 'lost' ? 'gone from the provider' : (r.machine.error ?? 'failed'),
+      );
     }
     for (const r of observation.becameRunning) {
       this.events.emit({ type: 'machine.running', pool: r.pool, machine: r.machine });
       this.#agents?.machineRunning(toAgent(r.pool, r.machine));
     }
-    for (const r of observation.deleted) this.events.emit({ type: 'machine.deleted', pool: r.pool, id: r.id, provider: r.provider });
-    this.events.emit({ type: 'refresh.finished', machines: observation.listed, drift: observation.drift.length, orphans: observation.orphans.length });
+    for (const r of observation.deleted)
+      this.events.emit({ type: 'machine.deleted', pool: r.pool, id: r.id, provider: r.provider });
+    this.events.emit({
+      type: 'refresh.finished',
+      machines: observation.listed,
+      drift: observation.drift.length,
+      orphans: observation.orphans.length,
+    });
     return snapshot;
   }
 }

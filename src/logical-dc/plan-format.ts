@@ -6,7 +6,12 @@ export function formatStep(step: PlanStep): string {
   switch (step.kind) {
     case 'resume': {
       const i = step.intent;
-      const what = i.kind === 'create' ? `create of ${i.count ?? 0} machine(s) in pool ${i.pool ?? '?'}` : i.kind === 'delete' ? `delete of ${i.count ?? 'some'} machine(s)` : `${i.kind} ${i.network ?? ''}`;
+      const what =
+        i.kind === 'create'
+          ? `create of ${i.count ?? 0} machine(s) in pool ${i.pool ?? '?'}`
+          : i.kind === 'delete'
+            ? `delete of ${i.count ?? 'some'} machine(s)`
+            : `${i.kind} ${i.network ?? ''}`;
       return `> resume ${what} on ${i.provider} (journaled by an interrupted apply)`;
     }
     case 'network.create':
@@ -36,9 +41,13 @@ export function formatStep(step: PlanStep): string {
  */
 export function formatPlan(plan: Plan): string {
   const lines: string[] = [];
-  for (const d of plan.drift) lines.push(`! drift: ${d.id} (${d.pool} on ${d.provider}) ${d.kind}: ${d.detail}`);
+  for (const d of plan.drift)
+    lines.push(`! drift: ${d.id} (${d.pool} on ${d.provider}) ${d.kind}: ${d.detail}`);
   if (!plan.prune)
-    for (const o of plan.orphans) lines.push(`! orphan: ${o.id} on ${o.provider} (pool ${o.pool ?? '?'}) is tagged for this datacenter but not in state; kumo adopt, or kumo apply --prune`);
+    for (const o of plan.orphans)
+      lines.push(
+        `! orphan: ${o.id} on ${o.provider} (pool ${o.pool ?? '?'}) is tagged for this datacenter but not in state; kumo adopt, or kumo apply --prune`,
+      );
   for (const s of plan.steps) lines.push(formatStep(s));
   const s = plan.summary;
   if (plan.steps.length === 0) lines.push(`No changes. ${s.unchanged} machine(s) match the spec.`);

@@ -11,10 +11,38 @@ export interface MachineRef {
 
 /** One change a plan makes. `resume` finishes a journaled intent an earlier run left. */
 export type PlanStep =
-  | { readonly kind: 'resume'; readonly intent: { readonly id: string; readonly kind: IntentKind; readonly provider: string; readonly pool?: string; readonly count?: number; readonly network?: string } }
-  | { readonly kind: 'network.create' | 'network.update'; readonly provider: string; readonly name: string; readonly specHash: string; readonly spec: NetworkSpec }
-  | { readonly kind: 'network.delete'; readonly provider: string; readonly name: string; readonly reason: string }
-  | { readonly kind: 'create'; readonly pool: string; readonly provider: string; readonly count: number; readonly specHash: string; readonly spec: MachineSpec }
+  | {
+      readonly kind: 'resume';
+      readonly intent: {
+        readonly id: string;
+        readonly kind: IntentKind;
+        readonly provider: string;
+        readonly pool?: string;
+        readonly count?: number;
+        readonly network?: string;
+      };
+    }
+  | {
+      readonly kind: 'network.create' | 'network.update';
+      readonly provider: string;
+      readonly name: string;
+      readonly specHash: string;
+      readonly spec: NetworkSpec;
+    }
+  | {
+      readonly kind: 'network.delete';
+      readonly provider: string;
+      readonly name: string;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'create';
+      readonly pool: string;
+      readonly provider: string;
+      readonly count: number;
+      readonly specHash: string;
+      readonly spec: MachineSpec;
+    }
   | {
       readonly kind: 'replace';
       readonly pool: string;
@@ -25,8 +53,21 @@ export type PlanStep =
       readonly reason: string;
       readonly createBeforeDestroy: boolean;
     }
-  | { readonly kind: 'delete'; readonly pool: string; readonly provider: string; readonly machine: MachineRef; readonly reason: string; readonly orphan: boolean }
-  | { readonly kind: 'start'; readonly pool: string; readonly provider: string; readonly machine: MachineRef; readonly reason: string };
+  | {
+      readonly kind: 'delete';
+      readonly pool: string;
+      readonly provider: string;
+      readonly machine: MachineRef;
+      readonly reason: string;
+      readonly orphan: boolean;
+    }
+  | {
+      readonly kind: 'start';
+      readonly pool: string;
+      readonly provider: string;
+      readonly machine: MachineRef;
+      readonly reason: string;
+    };
 
 export type PlanStepKind = PlanStep['kind'];
 
@@ -60,7 +101,12 @@ export interface Plan {
   /** What refresh found differing from state (informational; steps already account for it). */
   readonly drift: readonly DriftItem[];
   /** kumo-tagged machines of this datacenter that state does not know (deleted by `prune`). */
-  readonly orphans: readonly { readonly id: string; readonly providerId: string; readonly provider: string; readonly pool: string | undefined }[];
+  readonly orphans: readonly {
+    readonly id: string;
+    readonly providerId: string;
+    readonly provider: string;
+    readonly pool: string | undefined;
+  }[];
 }
 
 export interface StepFailure {

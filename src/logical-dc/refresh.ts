@@ -3,7 +3,15 @@
  * are found by kumo's tags (`kumo-dc`), so machines state does not know (orphans) are
  * found too.
  */
-import { TAG_DC, TAG_KEY, TAG_POOL, withContext, isKumoError, type Machine, type Provider } from '../core/index.js';
+import {
+  TAG_DC,
+  TAG_KEY,
+  TAG_POOL,
+  withContext,
+  isKumoError,
+  type Machine,
+  type Provider,
+} from '../core/index.js';
 import type { MachineRecord, Mutation, StateSnapshot } from './state/state-store.js';
 
 /** How a machine differs from what state says. */
@@ -38,9 +46,11 @@ export interface Observation {
 function changes(before: Machine, now: Machine): string[] {
   const out: string[] = [];
   for (const field of ['size', 'image', 'zone', 'spot'] as const)
-    if (String(before[field]) !== String(now[field])) out.push(`${field} ${String(before[field])} → ${String(now[field])}`);
+    if (String(before[field]) !== String(now[field]))
+      out.push(`${field} ${String(before[field])} → ${String(now[field])}`);
   for (const tag of [TAG_DC, TAG_POOL, TAG_KEY])
-    if (before.labels[tag] !== now.labels[tag]) out.push(`tag ${tag} ${before.labels[tag] ?? '(none)'} → ${now.labels[tag] ?? '(none)'}`);
+    if (before.labels[tag] !== now.labels[tag])
+      out.push(`tag ${tag} ${before.labels[tag] ?? '(none)'} → ${now.labels[tag] ?? '(none)'}`);
   return out;
 }
 
@@ -55,11 +65,19 @@ function sameObservation(a: Machine, b: Machine): boolean {
  * @throws the provider's typed error, with the provider named, when a listing fails:
  *   planning against a provider we could not see would recreate its machines.
  */
-export async function observe(dc: string, snapshot: StateSnapshot, providers: ReadonlyMap<string, Provider>, signal?: AbortSignal): Promise<Observation> {
+export async function observe(
+  dc: string,
+  snapshot: StateSnapshot,
+  providers: ReadonlyMap<string, Provider>,
+  signal?: AbortSignal,
+): Promise<Observation> {
   const listings = await Promise.all(
     [...providers].map(async ([name, provider]) => {
       try {
-        const machines = await provider.listMachines({ labels: { [TAG_DC]: dc } }, signal ? { signal } : {});
+        const machines = await provider.listMachines(
+          { labels: { [TAG_DC]: dc } },
+          signal ? { signal } : {},
+        );
         return [name, machines] as const;
       } catch (err) {
         throw isKumoError(err) ? withContext(err, `refreshing provider ${name}`) : err;
@@ -68,9 +86,12 @@ export async function observe(dc: string, snapshot: StateSnapshot, providers: Re
   );
   const now = new Date().toISOString();
   const seen = new Map<string, Machine>();
-  for (const [name, machines] of listings) for (const m of machines) if (m.state !== 'terminated') seen.set(`${name}/${m.providerId}`, m);
+  for (const [name, machines] of listings)
+    for (const m of machines) if (m.state !== 'terminated') seen.set(`${name}/${m.providerId}`, m);
 
-  const inFlightKeys = new Set(snapshot.intents.filter((i) => i.kind === 'create').map((i) => i.key));
+  const inFlightKeys = new Set(
+    snapshot.intents.filter((i) => i.kind === 'create').map((i) => i.key),
+  );
   const known = new Set(snapshot.machines.map((r) => `${r.provider}/${r.providerId}`));
   const mutations: Mutation[] = [];
   const drift: DriftItem[] = [];
@@ -93,9 +114,20 @@ export async function observe(dc: string, snapshot: StateSnapshot, providers: Re
       continue;
     }
     if (live === undefined) {
-      const gone: MachineRecord = { ...record, status: 'lost', machine: { ...record.machine, state: 'terminated' }, updatedAt: now };
+      const gone: MachineRecord = {
+        ...record,
+        status: 'lost',
+        machine: { ...record.machine, state: 'terminated' },
+        updatedAt: now,
+      };
       if (record.status !== 'lost') {
-        drift.push({ kind: 'gone', id: record.id, pool: record.pool, provider: record.provider, detail: 'no longer on the provider' });
+        drift.push({
+          kind: 'gone',
+          id: record.id,
+          pool: record.pool,
+          provider: record.provider,
+          detail: 'no longer on the provider',
+        });
         lost.push(gone);
         mutations.push({ op: 'machine.put', record: gone });
       }
@@ -107,17 +139,48 @@ export async function observe(dc: string, snapshot: StateSnapshot, providers: Re
     // change made outside kumo keeps showing as drift, and plan replaces the machine,
     // until it matches again; only the live facts (state, addresses, …) are taken.
     const made = record.machine;
-    const merged: Machine = { ...live, size: made.size, image: made.image, zone: made.zone, spot: made.spot, labels: { ...live.labels, ...pick(made.labels, [TAG_DC, TAG_POOL, TAG_KEY]) } };
+    const merged: Machine = {
+      ...live,
+      size: made.size,
+      image: made.image,
+      zone: made.zone,
+      spot: made.spot,
+      labels: { ...live.labels, ...pick(made.labels, [TAG_DC, TAG_POOL, TAG_KEY]) },
+    };
     const next: MachineRecord = { ...record, status: 'present', machine: merged, updatedAt: now };
-    if (changed.length > 0) drift.push({ kind: 'changed', id: record.id, pool: record.pool, provider: record.provider, detail: changed.join(', ') });
+    if (changed.length > 0)
+      drift.push({
+        kind: 'changed',
+        id: record.id,
+        pool: record.pool,
+        provider: record.provider,
+        detail: changed.join(', '),
+      });
     if (live.state === 'stopped' || live.state === 'stopping')
-      drift.push({ kind: 'stopped', id: record.id, pool: record.pool, provider: record.provider, detail: `${live.state} (not by kumo)` });
+      drift.push({
+        kind: 'stopped',
+        id: record.id,
+        pool: record.pool,
+        provider: record.provider,
+        detail: `${live.state} (not by kumo)`,
+      });
     if (live.state === 'error') {
-      drift.push({ kind: 'error', id: record.id, pool: record.pool, provider: record.provider, detail: live.error ?? 'in error' });
+      drift.push({
+        kind: 'error',
+        id: record.id,
+        pool: record.pool,
+        provider: record.provider,
+        detail: live.error ?? 'in error',
+      });
       if (record.machine.state !== 'error') lost.push(next);
     }
-    if (live.state === 'running' && (record.machine.state !== 'running' || record.status === 'lost')) becameRunning.push(next);
-    if (record.status !== 'present' || !sameObservation(record.machine, merged)) mutations.push({ op: 'machine.put', record: next });
+    if (
+      live.state === 'running' &&
+      (record.machine.state !== 'running' || record.status === 'lost')
+    )
+      becameRunning.push(next);
+    if (record.status !== 'present' || !sameObservation(record.machine, merged))
+      mutations.push({ op: 'machine.put', record: next });
     machines.push(next);
   }
 
@@ -141,7 +204,10 @@ export async function observe(dc: string, snapshot: StateSnapshot, providers: Re
   };
 }
 
-function pick(labels: Readonly<Record<string, string>>, keys: readonly string[]): Record<string, string> {
+function pick(
+  labels: Readonly<Record<string, string>>,
+  keys: readonly string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of keys) if (labels[k] !== undefined) out[k] = labels[k];
   return out;

@@ -11,10 +11,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+} from 'yaml';
 import { z } from 'zod';
 import { ValidationError, type Issue } from '../core/index.js';
 import { checkDatacenter, DATACENTER_SHAPE, NameSchema, type DatacenterSpec } from './spec.js';
+import { GatewaySpecSchema, type GatewaySpec } from './gateway-spec.js';
 
 /** A provider as declared: its kind and its kind-specific settings (validated by the kind's factory). */
 export interface ProviderDecl {
@@ -25,7 +35,8 @@ export interface ProviderDecl {
 // Key names that hold a secret when given inline. Matched on the key lowercased with
 // "_" and "-" removed; a key ending in one of REFERENCE_SUFFIX names where the secret
 // is (an env var, a file, a profile), which is what we want.
-const SECRET_KEY = /(secret|password|passwd|passphrase|token|privatekey|apikey|accesskey|credential|sessionkey)/;
+const SECRET_KEY =
+  /(secret|password|passwd|passphrase|token|privatekey|apikey|accesskey|credential|sessionkey)/;
 const REFERENCE_SUFFIX = /(env|file|path|profile|ref|name|url|var)$/;
 const SECRET_VALUES: readonly [RegExp, string][] = [
   [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/, 'looks like an AWS access key id'],
@@ -40,7 +51,13 @@ function findInlineSecrets(value: unknown, path: (string | number)[], ctx: z.Ref
     return;
   }
   if (typeof value === 'string') {
-    for (const [re, why] of SECRET_VALUES) if (re.test(value)) ctx.addIssue({ code: 'custom', path, message: `value ${why}: inline secrets are not allowed; ${REFERENCE_HINT}` });
+    for (const [re, why] of SECRET_VALUES)
+      if (re.test(value))
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `value ${why}: inline secrets are not allowed; ${REFERENCE_HINT}`,
+        });
     return;
   }
   if (typeof value !== 'object' || value === null) return;
@@ -48,13 +65,24 @@ function findInlineSecrets(value: unknown, path: (string | number)[], ctx: z.Ref
     const norm = key.toLowerCase().replace(/[-_]/g, '');
     const inline = typeof v === 'string' || typeof v === 'number';
     if (inline && SECRET_KEY.test(norm) && !REFERENCE_SUFFIX.test(norm))
-      ctx.addIssue({ code: 'custom', path: [...path, key], message: `"${key}" would hold a secret inline, which is not allowed in a spec file; ${REFERENCE_HINT}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, key],
+        message: `"${key}" would hold a secret inline, which is not allowed in a spec file; ${REFERENCE_HINT}`,
+      });
     else findInlineSecrets(v, [...path, key], ctx);
   }
 }
 
 const ProviderDeclSchema = z
-  .object({ kind: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'kind is a provider kind such as sim, aws, gcp, openstack, baremetal') })
+  .object({
+    kind: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{0,30}$/,
+        'kind is a provider kind such as sim, aws, gcp, openstack, baremetal',
+      ),
+  })
   .catchall(z.unknown())
   .superRefine((decl, ctx) => findInlineSecrets(decl, [], ctx));
 
@@ -62,10 +90,17 @@ const ProviderDeclSchema = z
 export const SpecFileSchema = z
   .object({
     /** The datacenter's name; every machine is tagged with it (`kumo-dc`). */
-    name: z.string({ error: 'name is required: the datacenter name every machine is tagged with' }).regex(/^[a-z][a-z0-9-]{0,40}$/, 'name is 1–41 lowercase letters, digits and "-", starting with a letter'),
+    name: z
+      .string({ error: 'name is required: the datacenter name every machine is tagged with' })
+      .regex(
+        /^[a-z][a-z0-9-]{0,40}$/,
+        'name is 1–41 lowercase letters, digits and "-", starting with a letter',
+      ),
     /** Path of the state database, relative to this file. Default `.kumo/state.db`. */
     state: z.string().min(1).optional(),
     providers: z.record(NameSchema, ProviderDeclSchema),
+    /** The OpenStack-compatible gateway (`kumo serve`): projects and users. */
+    gateway: GatewaySpecSchema.optional(),
     ...DATACENTER_SHAPE,
   })
   .strict()
@@ -73,10 +108,17 @@ export const SpecFileSchema = z
     checkDatacenter(file, ctx);
     const known = Object.keys(file.providers);
     const check = (provider: string, path: (string | number)[]): void => {
-      if (!known.includes(provider)) ctx.addIssue({ code: 'custom', path, message: `provider "${provider}" is not declared under providers (declared: ${known.join(', ') || 'none'})` });
+      if (!known.includes(provider))
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `provider "${provider}" is not declared under providers (declared: ${known.join(', ') || 'none'})`,
+        });
     };
-    for (const [name, pool] of Object.entries(file.pools)) check(pool.provider, ['pools', name, 'provider']);
-    for (const [name, net] of Object.entries(file.networks)) check(net.provider, ['networks', name, 'provider']);
+    for (const [name, pool] of Object.entries(file.pools))
+      check(pool.provider, ['pools', name, 'provider']);
+    for (const [name, net] of Object.entries(file.networks))
+      check(net.provider, ['networks', name, 'provider']);
   });
 
 /** A loaded spec file. */
@@ -88,6 +130,8 @@ export interface SpecFile {
   readonly statePath: string;
   readonly providers: Readonly<Record<string, ProviderDecl>>;
   readonly spec: DatacenterSpec;
+  /** The `gateway` section, when the file has one. */
+  readonly gateway?: GatewaySpec;
   /** Line and column (1-based) of a dotted field path, for errors found later (provider settings). */
   locate(path: string): { line: number; column: number } | undefined;
   /** A ValidationError whose message lists each issue as `file:line:col field: reason`. */
@@ -100,13 +144,15 @@ function locateNode(doc: Document, path: readonly string[]): Node | undefined {
   let lastKey: Node | undefined;
   for (const seg of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg);
-      if (pair === undefined) return lastKey ?? (node as Node);
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg,
+      );
+      if (pair === undefined) return lastKey ?? node;
       lastKey = isScalar(pair.key) ? pair.key : lastKey;
       node = pair.value ?? pair.key;
     } else if (isSeq(node)) {
       const item: unknown = node.items[Number(seg)];
-      if (item === undefined) return node as Node;
+      if (item === undefined) return node;
       node = item;
     } else break;
   }
@@ -142,17 +188,27 @@ export function parseSpecText(text: string, file: string): SpecFile {
     return node?.range ? at(node.range[0]) : undefined;
   };
   const error = (issues: readonly Issue[]): ValidationError => {
-    const placed = issues.map((i) => (i.line !== undefined ? i : { ...i, ...(locate(i.path) ?? { line: 1, column: 1 }) }));
+    const placed = issues.map((i) =>
+      i.line !== undefined ? i : { ...i, ...(locate(i.path) ?? { line: 1, column: 1 }) },
+    );
     const lines = placed.map((i) => `  ${shown}:${i.line}:${i.column} ${i.path}: ${i.message}`);
     const n = placed.length;
-    return new ValidationError(`${shown} has ${n} problem${n === 1 ? '' : 's'}:\n${lines.join('\n')}`, { issues: placed, details: { file: shown } });
+    return new ValidationError(
+      `${shown} has ${n} problem${n === 1 ? '' : 's'}:\n${lines.join('\n')}`,
+      { issues: placed, details: { file: shown } },
+    );
   };
 
   if (doc.errors.length > 0) {
     throw error(
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: '(syntax)', message: e.message.split('\n')[0] ?? e.message, line: pos?.line ?? 1, column: pos?.col ?? 1 };
+        return {
+          path: '(syntax)',
+          message: e.message.split('\n')[0] ?? e.message,
+          line: pos?.line ?? 1,
+          column: pos?.col ?? 1,
+        };
       }),
     );
   }
@@ -161,9 +217,24 @@ export function parseSpecText(text: string, file: string): SpecFile {
     // A small alias budget refuses "billion laughs" documents.
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw error([{ path: '(syntax)', message: err instanceof Error ? err.message : String(err), line: 1, column: 1 }]);
+    throw error([
+      {
+        path: '(syntax)',
+        message: err instanceof Error ? err.message : String(err),
+        line: 1,
+        column: 1,
+      },
+    ]);
   }
-  if (value === null || value === undefined) throw error([{ path: '(root)', message: 'the spec file is empty; it needs at least name and providers', line: 1, column: 1 }]);
+  if (value === null || value === undefined)
+    throw error([
+      {
+        path: '(root)',
+        message: 'the spec file is empty; it needs at least name and providers',
+        line: 1,
+        column: 1,
+      },
+    ]);
 
   const parsed = SpecFileSchema.safeParse(value);
   if (!parsed.success) {
@@ -171,19 +242,23 @@ export function parseSpecText(text: string, file: string): SpecFile {
     for (const issue of parsed.error.issues) {
       const base = issue.path.map(String);
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) issues.push({ path: [...base, key].join('.'), message: `unknown field "${key}"` });
+        for (const key of issue.keys)
+          issues.push({ path: [...base, key].join('.'), message: `unknown field "${key}"` });
       } else issues.push({ path: base.join('.') || '(root)', message: issue.message });
     }
     throw error(issues);
   }
-  const { name, state, providers, pools, networks, labels, burst } = parsed.data;
+  const { name, state, providers, pools, networks, labels, burst, gateway } = parsed.data;
   const dir = dirname(path);
   return {
     path,
     name,
     statePath: resolve(dir, state ?? join('.kumo', 'state.db')),
-    providers: Object.fromEntries(Object.entries(providers).map(([n, { kind, ...settings }]) => [n, { kind, settings }])),
+    providers: Object.fromEntries(
+      Object.entries(providers).map(([n, { kind, ...settings }]) => [n, { kind, settings }]),
+    ),
     spec: { pools, networks, labels, ...(burst === undefined ? {} : { burst }) },
+    ...(gateway === undefined ? {} : { gateway }),
     locate,
     error,
   };
@@ -200,7 +275,10 @@ export function loadSpecFile(file: string): SpecFile {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(err)})`;
-    throw new ValidationError(`spec file ${file} ${why}; give one with -f (see examples/quickstart.yaml)`, { issues: [{ path: '-f', message: `spec file ${why}` }] });
+    throw new ValidationError(
+      `spec file ${file} ${why}; give one with -f (see examples/quickstart.yaml)`,
+      { issues: [{ path: '-f', message: `spec file ${why}` }] },
+    );
   }
   return parseSpecText(text, file);
 }

@@ -18,14 +18,26 @@ import {
 /** Pool, network and provider names: they end up in machine names and cloud tags. */
 export const NameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}$/, 'names are 1–31 lowercase letters, digits and "-", starting with a letter');
+  .regex(
+    /^[a-z][a-z0-9-]{0,30}$/,
+    'names are 1–31 lowercase letters, digits and "-", starting with a letter',
+  );
 
 /** Label keys kumo sets itself; a spec may not set them. */
 const RESERVED_LABEL = /^kumo-/;
 
-function rejectReservedLabels(labels: Record<string, string> | undefined, path: (string | number)[], ctx: z.RefinementCtx): void {
+function rejectReservedLabels(
+  labels: Record<string, string> | undefined,
+  path: (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
   for (const key of Object.keys(labels ?? {}))
-    if (RESERVED_LABEL.test(key)) ctx.addIssue({ code: 'custom', path: [...path, key], message: `label keys starting with "kumo-" are kumo's own ownership tags` });
+    if (RESERVED_LABEL.test(key))
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, key],
+        message: `label keys starting with "kumo-" are kumo's own ownership tags`,
+      });
 }
 
 /**
@@ -36,9 +48,24 @@ export const PoolSpecSchema = z
   .object({
     /** Name of a provider registered with the datacenter. */
     provider: NameSchema,
-    count: z.number().int('count must be a whole number').min(0, 'count cannot be negative').max(100_000, 'count is at most 100000').optional(),
-    min: z.number().int('min must be a whole number').min(0, 'min cannot be negative').max(100_000).optional(),
-    max: z.number().int('max must be a whole number').min(0, 'max cannot be negative').max(100_000).optional(),
+    count: z
+      .number()
+      .int('count must be a whole number')
+      .min(0, 'count cannot be negative')
+      .max(100_000, 'count is at most 100000')
+      .optional(),
+    min: z
+      .number()
+      .int('min must be a whole number')
+      .min(0, 'min cannot be negative')
+      .max(100_000)
+      .optional(),
+    max: z
+      .number()
+      .int('max must be a whole number')
+      .min(0, 'max cannot be negative')
+      .max(100_000)
+      .optional(),
     machine: MachineSpecSchema,
     /** Network of the pool's machines (same as `machine.network`). */
     network: NameSchema.optional(),
@@ -50,13 +77,32 @@ export const PoolSpecSchema = z
   .strict()
   .superRefine((pool, ctx) => {
     const ranged = pool.min !== undefined || pool.max !== undefined;
-    if (pool.count === undefined && !ranged) ctx.addIssue({ code: 'custom', path: ['count'], message: 'give count, or min and max' });
-    if (pool.count !== undefined && ranged) ctx.addIssue({ code: 'custom', path: ['count'], message: 'give count or min/max, not both' });
+    if (pool.count === undefined && !ranged)
+      ctx.addIssue({ code: 'custom', path: ['count'], message: 'give count, or min and max' });
+    if (pool.count !== undefined && ranged)
+      ctx.addIssue({ code: 'custom', path: ['count'], message: 'give count or min/max, not both' });
     if (ranged && (pool.min === undefined || pool.max === undefined))
-      ctx.addIssue({ code: 'custom', path: [pool.min === undefined ? 'min' : 'max'], message: 'min and max go together' });
-    if (pool.min !== undefined && pool.max !== undefined && pool.min > pool.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `min (${pool.min}) is more than max (${pool.max})` });
-    if (pool.network !== undefined && pool.machine.network !== undefined && pool.network !== pool.machine.network)
-      ctx.addIssue({ code: 'custom', path: ['network'], message: `pool network "${pool.network}" differs from machine.network "${pool.machine.network}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [pool.min === undefined ? 'min' : 'max'],
+        message: 'min and max go together',
+      });
+    if (pool.min !== undefined && pool.max !== undefined && pool.min > pool.max)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['min'],
+        message: `min (${pool.min}) is more than max (${pool.max})`,
+      });
+    if (
+      pool.network !== undefined &&
+      pool.machine.network !== undefined &&
+      pool.network !== pool.machine.network
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['network'],
+        message: `pool network "${pool.network}" differs from machine.network "${pool.machine.network}"`,
+      });
     rejectReservedLabels(pool.labels, ['labels'], ctx);
     rejectReservedLabels(pool.machine.labels, ['machine', 'labels'], ctx);
   });
@@ -88,26 +134,56 @@ export const DATACENTER_SHAPE = {
 
 /** Checks across fields: network references, subnets inside their network, reserved labels. */
 export function checkDatacenter(
-  spec: { pools: Record<string, PoolSpec>; networks: Record<string, NetworkDecl>; labels: Record<string, string> },
+  spec: {
+    pools: Record<string, PoolSpec>;
+    networks: Record<string, NetworkDecl>;
+    labels: Record<string, string>;
+  },
   ctx: z.RefinementCtx,
 ): void {
   rejectReservedLabels(spec.labels, ['labels'], ctx);
   for (const [name, net] of Object.entries(spec.networks)) {
     // The core schema checks what the declaration alone cannot: subnets inside the CIDR, unique subnet names.
-    const checked = NetworkSpecSchema.safeParse({ name, cidr: net.cidr, subnets: net.subnets, firewall: net.firewall, labels: net.labels });
+    const checked = NetworkSpecSchema.safeParse({
+      name,
+      cidr: net.cidr,
+      subnets: net.subnets,
+      firewall: net.firewall,
+      labels: net.labels,
+    });
     if (!checked.success)
       for (const issue of checked.error.issues)
         if (issue.code === 'custom')
-          ctx.addIssue({ code: 'custom', path: ['networks', name, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: issue.message });
+          ctx.addIssue({
+            code: 'custom',
+            path: [
+              'networks',
+              name,
+              ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+            ],
+            message: issue.message,
+          });
   }
   for (const [name, pool] of Object.entries(spec.pools)) {
     const network = pool.network ?? pool.machine.network;
     if (network === undefined) continue;
     const decl = spec.networks[network];
-    const path = pool.network !== undefined ? ['pools', name, 'network'] : ['pools', name, 'machine', 'network'];
-    if (decl === undefined) ctx.addIssue({ code: 'custom', path, message: `network "${network}" is not declared under networks` });
+    const path =
+      pool.network !== undefined
+        ? ['pools', name, 'network']
+        : ['pools', name, 'machine', 'network'];
+    if (decl === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `network "${network}" is not declared under networks`,
+      });
     else if (decl.provider !== pool.provider)
-      ctx.addIssue({ code: 'custom', path, message: `network "${network}" is on provider "${decl.provider}", the pool on "${pool.provider}"` });
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `network "${network}" is on provider "${decl.provider}", the pool on "${pool.provider}"`,
+      });
   }
 }
 
@@ -122,7 +198,10 @@ export function checkDatacenter(
  * };
  * ```
  */
-export const DatacenterSpecSchema = z.object(DATACENTER_SHAPE).strict().superRefine(checkDatacenter);
+export const DatacenterSpecSchema = z
+  .object(DATACENTER_SHAPE)
+  .strict()
+  .superRefine(checkDatacenter);
 export type DatacenterSpec = z.output<typeof DatacenterSpecSchema>;
 export type DatacenterSpecInput = z.input<typeof DatacenterSpecSchema>;
 
@@ -165,5 +244,14 @@ export function resolvePools(spec: DatacenterSpec): ResolvedPool[] {
 export function resolveNetworks(spec: DatacenterSpec): { provider: string; spec: NetworkSpec }[] {
   return Object.entries(spec.networks)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, n]) => ({ provider: n.provider, spec: { name, cidr: n.cidr, subnets: n.subnets, firewall: n.firewall, labels: { ...spec.labels, ...n.labels } } }));
+    .map(([name, n]) => ({
+      provider: n.provider,
+      spec: {
+        name,
+        cidr: n.cidr,
+        subnets: n.subnets,
+        firewall: n.firewall,
+        labels: { ...spec.labels, ...n.labels },
+      },
+    }));
 }

@@ -27,9 +27,12 @@ export function describeHolder(holder: LockHolder): string {
 }
 
 export function lockedError(location: string, holder: LockHolder): Conflict {
-  return new Conflict(`state ${location} is locked by ${describeHolder(holder)}; wait for it to finish, or run again with a lock timeout`, {
-    details: { holder },
-  });
+  return new Conflict(
+    `state ${location} is locked by ${describeHolder(holder)}; wait for it to finish, or run again with a lock timeout`,
+    {
+      details: { holder },
+    },
+  );
 }
 
 /**

@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Conflict } from '../../core/index.js';
 import { acquireWithWait, holderAlive } from './lock.js';
-import type { Intent, LockHandle, LockHolder, LockOptions, MachineRecord, Mutation, NetworkRecord, StateSnapshot, StateStore } from './state-store.js';
+import type {
+  Intent,
+  LockHandle,
+  LockHolder,
+  LockOptions,
+  MachineRecord,
+  Mutation,
+  NetworkRecord,
+  StateSnapshot,
+  StateStore,
+} from './state-store.js';
 
 /**
  * A state store in memory: for tests and short-lived SDK use. Same contract as
@@ -29,7 +39,9 @@ class MemoryStore implements StateStore {
 
   open(dc: string): Promise<void> {
     if (this.#dc !== undefined && this.#dc !== dc)
-      return Promise.reject(new Conflict(`state ${this.location} belongs to datacenter "${this.#dc}", not "${dc}"`));
+      return Promise.reject(
+        new Conflict(`state ${this.location} belongs to datacenter "${this.#dc}", not "${dc}"`),
+      );
     this.#dc = dc;
     return Promise.resolve();
   }
@@ -88,7 +100,8 @@ class MemoryStore implements StateStore {
       this.location,
       () => {
         const current = this.#lock;
-        if (current !== undefined && holderAlive(current.holder) && current.token !== token) return { taken: false, holder: current.holder };
+        if (current !== undefined && holderAlive(current.holder) && current.token !== token)
+          return { taken: false, holder: current.holder };
         this.#lock = { holder, token };
         return current === undefined ? { taken: true } : { taken: true, broke: current.holder };
       },

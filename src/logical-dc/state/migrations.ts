@@ -67,7 +67,10 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  */
 export function migrate(db: Database, target = SCHEMA_VERSION): number[] {
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) throw new Error(`schema version ${current} is newer than this kumo knows (${SCHEMA_VERSION}); upgrade kumo`);
+  if (current > SCHEMA_VERSION)
+    throw new Error(
+      `schema version ${current} is newer than this kumo knows (${SCHEMA_VERSION}); upgrade kumo`,
+    );
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     if (m.version <= current || m.version > target) continue;

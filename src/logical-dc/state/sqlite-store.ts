@@ -5,7 +5,18 @@ import Database from 'better-sqlite3';
 import { Conflict, ProviderError } from '../../core/index.js';
 import { acquireWithWait, holderAlive } from './lock.js';
 import { migrate } from './migrations.js';
-import type { Intent, LockHandle, LockHolder, LockOptions, MachineRecord, MachineStatus, Mutation, NetworkRecord, StateSnapshot, StateStore } from './state-store.js';
+import type {
+  Intent,
+  LockHandle,
+  LockHolder,
+  LockOptions,
+  MachineRecord,
+  MachineStatus,
+  Mutation,
+  NetworkRecord,
+  StateSnapshot,
+  StateStore,
+} from './state-store.js';
 
 export interface SqliteStoreOptions {
   /** Milliseconds a writer waits for another process's transaction. Default 10000. */
@@ -68,9 +79,13 @@ class SqliteStore implements StateStore {
   open(dc: string): Promise<void> {
     try {
       const db = this.#connect();
-      const existing = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'dc'`).get();
+      const existing = db
+        .prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'dc'`)
+        .get();
       if (existing !== undefined && existing.value !== dc)
-        throw new Conflict(`state ${this.location} belongs to datacenter "${existing.value}", not "${dc}"; use another state path`);
+        throw new Conflict(
+          `state ${this.location} belongs to datacenter "${existing.value}", not "${dc}"; use another state path`,
+        );
       if (existing === undefined) {
         const put = db.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)`);
         db.transaction(() => {
@@ -90,19 +105,48 @@ class SqliteStore implements StateStore {
     const db = this.#connect();
     const snapshot = db
       .transaction((): StateSnapshot => {
-        const meta = new Map(db.prepare<[], { key: string; value: string }>(`SELECT key, value FROM meta`).all().map((r) => [r.key, r.value]));
-        const machines = db.prepare<[], MachineRow>(`SELECT * FROM machines ORDER BY pool, id`).all().map(toMachineRecord);
-        const networks = db.prepare<[], NetworkRow>(`SELECT * FROM networks ORDER BY provider, name`).all().map(toNetworkRecord);
-        const intents = db.prepare<[], { body: string }>(`SELECT body FROM intents ORDER BY seq`).all().map((r) => JSON.parse(r.body) as Intent);
-        const specs = Object.fromEntries(db.prepare<[], { hash: string; spec: string }>(`SELECT hash, spec FROM specs`).all().map((r) => [r.hash, JSON.parse(r.spec) as unknown]));
-        return { dc: meta.get('dc') ?? '', lineage: meta.get('lineage') ?? '', serial: Number(meta.get('serial') ?? 0), machines, networks, intents, specs };
+        const meta = new Map(
+          db
+            .prepare<[], { key: string; value: string }>(`SELECT key, value FROM meta`)
+            .all()
+            .map((r) => [r.key, r.value]),
+        );
+        const machines = db
+          .prepare<[], MachineRow>(`SELECT * FROM machines ORDER BY pool, id`)
+          .all()
+          .map(toMachineRecord);
+        const networks = db
+          .prepare<[], NetworkRow>(`SELECT * FROM networks ORDER BY provider, name`)
+          .all()
+          .map(toNetworkRecord);
+        const intents = db
+          .prepare<[], { body: string }>(`SELECT body FROM intents ORDER BY seq`)
+          .all()
+          .map((r) => JSON.parse(r.body) as Intent);
+        const specs = Object.fromEntries(
+          db
+            .prepare<[], { hash: string; spec: string }>(`SELECT hash, spec FROM specs`)
+            .all()
+            .map((r) => [r.hash, JSON.parse(r.spec) as unknown]),
+        );
+        return {
+          dc: meta.get('dc') ?? '',
+          lineage: meta.get('lineage') ?? '',
+          serial: Number(meta.get('serial') ?? 0),
+          machines,
+          networks,
+          intents,
+          specs,
+        };
       })
       .deferred();
     return Promise.resolve(snapshot);
   }
 
   serial(): Promise<number> {
-    const row = this.#connect().prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'serial'`).get();
+    const row = this.#connect()
+      .prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'serial'`)
+      .get();
     return Promise.resolve(Number(row?.value ?? 0));
   }
 
@@ -112,12 +156,18 @@ class SqliteStore implements StateStore {
       `INSERT OR REPLACE INTO machines (id, pool, provider, provider_id, key, spec_hash, status, observed, updated_at, adopted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const removeMachine = db.prepare(`DELETE FROM machines WHERE id = ?`);
-    const putNetwork = db.prepare(`INSERT OR REPLACE INTO networks (provider, name, spec_hash, status, observed, updated_at) VALUES (?, ?, ?, ?, ?, ?)`);
+    const putNetwork = db.prepare(
+      `INSERT OR REPLACE INTO networks (provider, name, spec_hash, status, observed, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
     const removeNetwork = db.prepare(`DELETE FROM networks WHERE provider = ? AND name = ?`);
-    const putIntent = db.prepare(`INSERT OR REPLACE INTO intents (id, seq, body) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM intents), ?)`);
+    const putIntent = db.prepare(
+      `INSERT OR REPLACE INTO intents (id, seq, body) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM intents), ?)`,
+    );
     const removeIntent = db.prepare(`DELETE FROM intents WHERE id = ?`);
     const putSpec = db.prepare(`INSERT OR IGNORE INTO specs (hash, spec) VALUES (?, ?)`);
-    const bump = db.prepare<[], { value: string }>(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial' RETURNING value`);
+    const bump = db.prepare<[], { value: string }>(
+      `UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial' RETURNING value`,
+    );
     try {
       const serial = db
         .transaction(() => {
@@ -125,7 +175,18 @@ class SqliteStore implements StateStore {
             switch (m.op) {
               case 'machine.put': {
                 const r = m.record;
-                putMachine.run(r.id, r.pool, r.provider, r.providerId, r.key, r.specHash, r.status, JSON.stringify(r.machine), r.updatedAt, r.adopted ? 1 : 0);
+                putMachine.run(
+                  r.id,
+                  r.pool,
+                  r.provider,
+                  r.providerId,
+                  r.key,
+                  r.specHash,
+                  r.status,
+                  JSON.stringify(r.machine),
+                  r.updatedAt,
+                  r.adopted ? 1 : 0,
+                );
                 break;
               }
               case 'machine.remove':
@@ -133,7 +194,14 @@ class SqliteStore implements StateStore {
                 break;
               case 'network.put': {
                 const r = m.record;
-                putNetwork.run(r.provider, r.name, r.specHash, r.status, JSON.stringify(r.network), r.updatedAt);
+                putNetwork.run(
+                  r.provider,
+                  r.name,
+                  r.specHash,
+                  r.status,
+                  JSON.stringify(r.network),
+                  r.updatedAt,
+                );
                 break;
               }
               case 'network.remove':
@@ -162,26 +230,42 @@ class SqliteStore implements StateStore {
   lock(holder: LockHolder, options?: LockOptions): Promise<LockHandle> {
     const db = this.#connect();
     const token = randomUUID();
-    const take = db.transaction((): { taken: true; broke?: LockHolder } | { taken: false; holder: LockHolder } => {
-      const row = db.prepare<[], LockRow>(`SELECT token, pid, host, command, since FROM lock WHERE id = 1`).get();
-      const current = row === undefined ? undefined : { pid: row.pid, host: row.host, command: row.command, since: row.since };
-      if (current !== undefined && holderAlive(current)) return { taken: false, holder: current };
-      db.prepare(`INSERT OR REPLACE INTO lock (id, token, pid, host, command, since) VALUES (1, ?, ?, ?, ?, ?)`).run(token, holder.pid, holder.host, holder.command, holder.since);
-      return current === undefined ? { taken: true } : { taken: true, broke: current };
-    });
+    const take = db.transaction(
+      (): { taken: true; broke?: LockHolder } | { taken: false; holder: LockHolder } => {
+        const row = db
+          .prepare<[], LockRow>(`SELECT token, pid, host, command, since FROM lock WHERE id = 1`)
+          .get();
+        const current =
+          row === undefined
+            ? undefined
+            : { pid: row.pid, host: row.host, command: row.command, since: row.since };
+        if (current !== undefined && holderAlive(current)) return { taken: false, holder: current };
+        db.prepare(
+          `INSERT OR REPLACE INTO lock (id, token, pid, host, command, since) VALUES (1, ?, ?, ?, ?, ?)`,
+        ).run(token, holder.pid, holder.host, holder.command, holder.since);
+        return current === undefined ? { taken: true } : { taken: true, broke: current };
+      },
+    );
     return acquireWithWait(
       this.location,
       () => take.immediate(),
       () => {
-        if (this.#db !== undefined) this.#db.prepare(`DELETE FROM lock WHERE id = 1 AND token = ?`).run(token);
+        if (this.#db !== undefined)
+          this.#db.prepare(`DELETE FROM lock WHERE id = 1 AND token = ?`).run(token);
       },
       options,
     );
   }
 
   lockHolder(): Promise<LockHolder | undefined> {
-    const row = this.#connect().prepare<[], LockRow>(`SELECT token, pid, host, command, since FROM lock WHERE id = 1`).get();
-    return Promise.resolve(row === undefined ? undefined : { pid: row.pid, host: row.host, command: row.command, since: row.since });
+    const row = this.#connect()
+      .prepare<[], LockRow>(`SELECT token, pid, host, command, since FROM lock WHERE id = 1`)
+      .get();
+    return Promise.resolve(
+      row === undefined
+        ? undefined
+        : { pid: row.pid, host: row.host, command: row.command, since: row.since },
+    );
   }
 
   close(): Promise<void> {
@@ -212,11 +296,15 @@ class SqliteStore implements StateStore {
     return db;
   }
 
-  #wrap(err: unknown): unknown {
+  #wrap(err: unknown): Error {
     if (err instanceof Conflict || err instanceof ProviderError) return err;
     const message = err instanceof Error ? err.message : String(err);
-    if (/newer than this kumo/.test(message)) return new Conflict(`state ${this.location}: ${message}`);
-    return new ProviderError(`state ${this.location}: ${message}`, { provider: 'state', cause: err });
+    if (/newer than this kumo/.test(message))
+      return new Conflict(`state ${this.location}: ${message}`);
+    return new ProviderError(`state ${this.location}: ${message}`, {
+      provider: 'state',
+      cause: err,
+    });
   }
 }
 

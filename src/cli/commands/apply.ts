@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ValidationError } from '../../core/index.js';
+import { formatPlan, isEmptyPlan, type ApplyResult } from '../../logical-dc/index.js';
+import { confirm, requireYesOrTerminal } from '../confirm.js';
+import {
+  addApplyOptions,
+  addDcOptions,
+  applyOptions,
+  reportSummary,
+  withInterrupt,
+  type ApplyFlags,
+} from '../dc-command.js';
+import { EXIT } from '../output.js';
+import { progressMode, progressPrinter } from '../progress.js';
+import { loadDatacenter } from '../spec-loader.js';
+
+function readPlanFile(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (err) {
+    throw new ValidationError(
+      `plan file ${path} cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+      { issues: [{ path: 'plan', message: 'not a readable JSON plan' }] },
+    );
+  }
+}
+
+export function registerApply(program: Command): void {
+  addApplyOptions(addDcOptions(program.command('apply')))
+    .description(
+      'make the datacenter match the spec (or apply a saved plan); resumes an interrupted apply',
+    )
+    .argument('[plan]', 'a plan saved by kumo plan -o (applied only if state has not moved since)')
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .action(async (planFile: string | undefined, opts: ApplyFlags) => {
+      // A saved plan was reviewed when it was made, as with terraform apply PLANFILE.
+      if (planFile === undefined) requireYesOrTerminal(opts.yes, 'apply');
+      const { file, dc } = await loadDatacenter(
+        opts.file,
+        opts.stateDb ? { state: opts.stateDb } : {},
+      );
+      const printer = progressPrinter(progressMode(opts.json));
+      try {
+        const { value: result, interrupted } = await withInterrupt(
+          async (signal): Promise<ApplyResult | undefined> => {
+            const options = applyOptions(opts, 'kumo apply', signal);
+            if (planFile !== undefined) {
+              dc.events.on(printer.listener);
+              return dc.apply(readPlanFile(planFile) as Parameters<typeof dc.apply>[0], options);
+            }
+            if (opts.yes !== true) {
+              // Interactive: show the plan, ask, then apply exactly what was shown.
+              const plan = await dc.plan(file.spec, options);
+              process.stdout.write(`${formatPlan(plan)}\n`);
+              if (isEmptyPlan(plan)) return undefined;
+              if (!(await confirm('Apply these changes?', false, 'apply'))) {
+                process.stdout.write('Nothing applied.\n');
+                return undefined;
+              }
+              dc.events.on(printer.listener);
+              return dc.apply(plan, options);
+            }
+            dc.events.on(printer.listener);
+            return dc.apply(file.spec, options);
+          },
+        );
+        printer.end();
+        if (result === undefined) return;
+        if (!opts.json && result.plan.steps.length === 0)
+          process.stdout.write(`${formatPlan(result.plan)}\n`);
+        process.exitCode = reportSummary(result.summary, opts.json, interrupted, 'Apply');
+      } catch (err) {
+        printer.end();
+        throw err;
+      } finally {
+        await dc.close();
+      }
+      if (process.exitCode === undefined) process.exitCode = EXIT.ok;
+    });
+}

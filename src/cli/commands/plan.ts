@@ -1,0 +1,46 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { formatPlan } from '../../logical-dc/index.js';
+import { addDcOptions, type DcOptions } from '../dc-command.js';
+import { printJson } from '../output.js';
+import { loadDatacenter } from '../spec-loader.js';
+
+export function registerPlan(program: Command): void {
+  addDcOptions(program.command('plan'))
+    .description('show what apply would change: + create, - delete, ~ replace or start')
+    .option(
+      '-o, --out <plan.json>',
+      'save the plan; `kumo apply plan.json` applies exactly it, if state has not moved',
+    )
+    .option('--prune', 'also delete orphans')
+    .option(
+      '--create-before-destroy',
+      'on a spec change, create each replacement before deleting the old machine',
+    )
+    .action(
+      async (
+        opts: DcOptions & { out?: string; prune?: boolean; createBeforeDestroy?: boolean },
+      ) => {
+        const { file, dc } = await loadDatacenter(
+          opts.file,
+          opts.stateDb ? { state: opts.stateDb } : {},
+        );
+        try {
+          const plan = await dc.plan(file.spec, {
+            ...(opts.prune ? { prune: true } : {}),
+            ...(opts.createBeforeDestroy ? { createBeforeDestroy: true } : {}),
+          });
+          if (opts.out !== undefined)
+            writeFileSync(opts.out, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+          if (opts.json) return printJson(plan);
+          process.stdout.write(`${formatPlan(plan)}\n`);
+          if (opts.out !== undefined)
+            process.stdout.write(
+              `Saved the plan to ${opts.out}; apply exactly it with: kumo apply ${opts.out} -f ${opts.file ?? 'kumo.yaml'}\n`,
+            );
+        } finally {
+          await dc.close();
+        }
+      },
+    );
+}

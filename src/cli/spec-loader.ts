@@ -1,0 +1,89 @@
+/**
+ * Turns a spec file into a ready {@link LogicalDatacenter}: providers built from their
+ * declared kind and settings, the SQLite state store next to the file.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isKumoError, ValidationError, type Issue, type Provider } from '../core/index.js';
+import {
+  LogicalDatacenter,
+  loadSpecFile,
+  sqliteStore,
+  type AgentSink,
+  type SpecFile,
+} from '../logical-dc/index.js';
+import { PROVIDER_KINDS } from './provider-kinds.js';
+
+/** The spec file a command uses: `-f`, else `$KUMO_FILE`, else `kumo.yaml`. */
+export function specPath(file: string | undefined): string {
+  return file ?? process.env['KUMO_FILE'] ?? 'kumo.yaml';
+}
+
+export interface LoadedDatacenter {
+  readonly file: SpecFile;
+  readonly dc: LogicalDatacenter;
+}
+
+/**
+ * Builds every provider the file declares; a provider's own validation errors are
+ * placed at their line in the file, all of them listed at once.
+ */
+export async function buildProviders(file: SpecFile): Promise<Record<string, Provider>> {
+  const issues: Issue[] = [];
+  const providers: Record<string, Provider> = {};
+  const stateDir = dirname(file.statePath);
+  for (const [name, decl] of Object.entries(file.providers)) {
+    const kind = PROVIDER_KINDS[decl.kind];
+    if (kind === undefined) {
+      issues.push({
+        path: `providers.${name}.kind`,
+        message: `unknown provider kind "${decl.kind}"; known: ${Object.keys(PROVIDER_KINDS).join(', ')}`,
+      });
+      continue;
+    }
+    const settings: Record<string, unknown> = { ...decl.settings, name };
+    for (const key of kind.pathSettings)
+      if (typeof settings[key] === 'string')
+        settings[key] = resolve(dirname(file.path), settings[key]);
+    // The sim keeps its cloud beside the state, so separate commands see the same machines.
+    if (decl.kind === 'sim' && settings['statePath'] === undefined)
+      settings['statePath'] = join(stateDir, `sim-${name}.json`);
+    try {
+      const factory = await kind.load();
+      providers[name] = factory(settings);
+    } catch (err) {
+      if (!isKumoError(err) || !(err instanceof ValidationError)) throw err;
+      const own = err.issues.length > 0 ? err.issues : [{ path: '(root)', message: err.message }];
+      for (const i of own)
+        issues.push({
+          path: i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`,
+          message: i.message,
+        });
+    }
+  }
+  if (issues.length > 0) throw file.error(issues);
+  return providers;
+}
+
+/** Loads the spec file and builds its datacenter. `state` overrides the state path. */
+export async function loadDatacenter(
+  fileOption: string | undefined,
+  options: { state?: string; agents?: AgentSink } = {},
+): Promise<LoadedDatacenter> {
+  const file = loadSpecFile(specPath(fileOption));
+  const statePath = options.state !== undefined ? resolve(options.state) : file.statePath;
+  const resolved: SpecFile = { ...file, statePath };
+  const providers = await buildProviders(resolved);
+  const dc = new LogicalDatacenter({
+    name: file.name,
+    store: sqliteStore(statePath),
+    providers,
+    ...(options.agents ? { agents: options.agents } : {}),
+  });
+  return { file: resolved, dc };
+}
+
+/** True when the state database exists (commands that only read say "nothing applied yet" otherwise). */
+export function stateExists(file: SpecFile): boolean {
+  return existsSync(file.statePath);
+}
