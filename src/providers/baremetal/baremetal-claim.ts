@@ -1,0 +1,135 @@
+/**
+ * Choosing nodes for a request: which resource class and traits it asks for, which
+ * free nodes fit, and what to say when too few are free.
+ */
+import {
+  fits,
+  formatResources,
+  InsufficientCapacity,
+  parse,
+  rankSizes,
+  selectSize,
+  ValidationError,
+  type Arch,
+  type MachineSpec,
+  type Size,
+} from '../../core/index.js';
+import type { IronicNode } from '../../clients/openstack/ironic-types.js';
+import { TraitSchema } from './baremetal-config.js';
+import {
+  hasTraits,
+  isFree,
+  nodeArch,
+  nodeResources,
+  parseSizeName,
+  resourceClassOf,
+} from './baremetal-mapper.js';
+
+/** What a request needs of a node. */
+export interface NodeRequirement {
+  /** The size name machines report (`bm-small`, `bm-gpu+CUSTOM_A100`). */
+  readonly size: string;
+  readonly resourceClass: string;
+  /** Requested traits plus the provider's required ones. */
+  readonly traits: readonly string[];
+  readonly spec: Pick<MachineSpec, 'resources' | 'arch'>;
+}
+
+/** Free nodes that meet `req`. */
+export function candidates(
+  nodes: readonly IronicNode[],
+  req: NodeRequirement,
+  defaultResourceClass: string,
+): IronicNode[] {
+  return nodes.filter(
+    (n) =>
+      isFree(n) &&
+      resourceClassOf(n, defaultResourceClass) === req.resourceClass &&
+      hasTraits(n, req.traits) &&
+      (req.spec.resources === undefined || fits(req.spec.resources, nodeResources(n))) &&
+      (req.spec.arch === undefined || (nodeArch(n) ?? 'x86_64') === req.spec.arch),
+  );
+}
+
+/** "bm-small: 3 free, bm-large: 0 free" — what was free, for capacity errors. */
+export function freeSummary(sizes: readonly Size[]): string {
+  return sizes.length === 0
+    ? 'no sizes'
+    : sizes.map((s) => `${s.name}: ${s.available ?? 0} free`).join(', ');
+}
+
+/**
+ * The requirement for `count` more machines of `spec`: an explicit size (a resource
+ * class, `+`-joined traits after it), or the best-fitting size with enough free nodes.
+ *
+ * @throws ValidationError for an unknown size, a malformed trait, or resources no size fits.
+ * @throws InsufficientCapacity when sizes fit but too few nodes are free, naming what was free.
+ */
+export function chooseRequirement(
+  spec: MachineSpec,
+  count: number,
+  context: {
+    nodes: readonly IronicNode[];
+    sizes: readonly Size[];
+    requiredTraits: readonly string[];
+    defaultResourceClass: string;
+    provider: string;
+  },
+): NodeRequirement {
+  const { sizes, provider } = context;
+  const arch: Arch | undefined = spec.arch;
+  if (spec.size !== undefined) {
+    const { resourceClass, traits } = parseSizeName(spec.size);
+    traits.forEach((t, i) =>
+      parse(TraitSchema, t, `trait ${i + 1} of size "${spec.size}"`, 'spec.size'),
+    );
+    if (!sizes.some((s) => s.name === resourceClass))
+      throw new ValidationError(
+        `unknown size "${resourceClass}"; sizes (resource classes) are ${sizes.map((s) => s.name).join(', ') || 'none: no node is in service'}`,
+        { provider, issues: [{ path: 'spec.size', message: 'unknown resource class' }] },
+      );
+    const req = {
+      size: spec.size,
+      resourceClass,
+      traits: [...new Set([...traits, ...context.requiredTraits])],
+      spec,
+    };
+    const free = candidates(context.nodes, req, context.defaultResourceClass).length;
+    if (free < count)
+      throw new InsufficientCapacity(
+        `${count} × ${spec.size} asked, ${free} free with those traits (${freeSummary(sizes)})`,
+        {
+          provider,
+          details: {
+            asked: count,
+            free,
+            sizes: sizes.map((s) => ({ name: s.name, available: s.available ?? 0 })),
+          },
+        },
+      );
+    return req;
+  }
+  const resources = spec.resources!;
+  const ranked = rankSizes(sizes, { resources, arch });
+  // No size could ever fit: let core name the nearest ones.
+  if (ranked.length === 0) selectSize(sizes, { resources, arch });
+  for (const size of ranked) {
+    const req = {
+      size: size.name,
+      resourceClass: size.name,
+      traits: [...context.requiredTraits],
+      spec,
+    };
+    if (candidates(context.nodes, req, context.defaultResourceClass).length >= count) return req;
+  }
+  throw new InsufficientCapacity(
+    `${count} machine(s) of ${formatResources(resources)} asked; too few free nodes fit (${freeSummary(ranked)})`,
+    {
+      provider,
+      details: {
+        asked: count,
+        fitting: ranked.map((s) => ({ name: s.name, available: s.available ?? 0 })),
+      },
+    },
+  );
+}
