@@ -22,8 +22,14 @@ import {
   type Node,
 } from 'yaml';
 import { z } from 'zod';
-import { ValidationError, type Issue } from '../core/index.js';
-import { checkDatacenter, DATACENTER_SHAPE, NameSchema, type DatacenterSpec } from './spec.js';
+import { NetworkSpecSchema, ValidationError, type Issue } from '../core/index.js';
+import {
+  checkDatacenter,
+  DATACENTER_SHAPE,
+  NameSchema,
+  NetworkDeclSchema,
+  type DatacenterSpec,
+} from './spec.js';
 import { GatewaySpecSchema, type GatewaySpec } from './gateway-spec.js';
 
 /** A provider as declared: its kind and its kind-specific settings (validated by the kind's factory). */
@@ -121,6 +127,62 @@ export const SpecFileSchema = z
       check(net.provider, ['networks', name, 'provider']);
   });
 
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** Reference and containment checks on a file that failed its schema, for the parts that can be read. */
+function referenceIssues(value: unknown): Issue[] {
+  const root = asRecord(value);
+  if (root === undefined) return [];
+  const providers = Object.keys(asRecord(root['providers']) ?? {});
+  const networks = asRecord(root['networks']) ?? {};
+  const out: Issue[] = [];
+  const provider = (p: unknown, path: string): void => {
+    if (typeof p === 'string' && !providers.includes(p))
+      out.push({
+        path,
+        message: `provider "${p}" is not declared under providers (declared: ${providers.join(', ') || 'none'})`,
+      });
+  };
+  for (const [name, raw] of Object.entries(networks)) {
+    const net = asRecord(raw);
+    provider(net?.['provider'], `networks.${name}.provider`);
+    const decl = NetworkDeclSchema.safeParse(raw);
+    if (!decl.success) continue;
+    const { provider: _provider, ...rest } = decl.data;
+    const checked = NetworkSpecSchema.safeParse({ name, ...rest });
+    if (!checked.success)
+      for (const issue of checked.error.issues)
+        if (issue.code === 'custom')
+          out.push({
+            path: ['networks', name, ...issue.path.map(String)].join('.'),
+            message: issue.message,
+          });
+  }
+  for (const [name, raw] of Object.entries(asRecord(root['pools']) ?? {})) {
+    const pool = asRecord(raw);
+    provider(pool?.['provider'], `pools.${name}.provider`);
+    const machine = asRecord(pool?.['machine']);
+    const [network, path] =
+      typeof pool?.['network'] === 'string'
+        ? [pool['network'], `pools.${name}.network`]
+        : [machine?.['network'], `pools.${name}.machine.network`];
+    if (typeof network !== 'string') continue;
+    const decl = asRecord(networks[network]);
+    if (decl === undefined)
+      out.push({ path, message: `network "${network}" is not declared under networks` });
+    else if (typeof decl['provider'] === 'string' && decl['provider'] !== pool?.['provider'])
+      out.push({
+        path,
+        message: `network "${network}" is on provider "${decl['provider']}", the pool on "${String(pool?.['provider'])}"`,
+      });
+  }
+  return out;
+}
+
 /** A loaded spec file. */
 export interface SpecFile {
   /** Absolute path of the file. */
@@ -139,17 +201,17 @@ export interface SpecFile {
 }
 
 /** Finds the node a path points at; when the last key is missing, the nearest parent's key. */
-function locateNode(doc: Document, path: readonly string[]): Node | undefined {
+function locateNode(doc: Document, path: readonly string[], key = false): Node | undefined {
   let node: unknown = doc.contents;
   let lastKey: Node | undefined;
-  for (const seg of path) {
+  for (const [index, seg] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find(
         (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg,
       );
       if (pair === undefined) return lastKey ?? node;
       lastKey = isScalar(pair.key) ? pair.key : lastKey;
-      node = pair.value ?? pair.key;
+      node = key && index === path.length - 1 ? pair.key : (pair.value ?? pair.key);
     } else if (isSeq(node)) {
       const item: unknown = node.items[Number(seg)];
       if (item === undefined) return node;
@@ -183,8 +245,8 @@ export function parseSpecText(text: string, file: string): SpecFile {
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
-  const locate = (dotted: string): { line: number; column: number } | undefined => {
-    const node = locateNode(doc, dotted === '(root)' ? [] : dotted.split('.'));
+  const locate = (dotted: string, key = false): { line: number; column: number } | undefined => {
+    const node = locateNode(doc, dotted === '(root)' ? [] : dotted.split('.'), key);
     return node?.range ? at(node.range[0]) : undefined;
   };
   const error = (issues: readonly Issue[]): ValidationError => {
@@ -242,10 +304,17 @@ export function parseSpecText(text: string, file: string): SpecFile {
     for (const issue of parsed.error.issues) {
       const base = issue.path.map(String);
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys)
-          issues.push({ path: [...base, key].join('.'), message: `unknown field "${key}"` });
+        for (const key of issue.keys) {
+          const path = [...base, key].join('.');
+          issues.push({ path, message: `unknown field "${key}"`, ...(locate(path, true) ?? {}) });
+        }
       } else issues.push({ path: base.join('.') || '(root)', message: issue.message });
     }
+    // Checks across sections run only on valid input in zod; run them on what is readable, so
+    // every problem is listed in one go.
+    const seen = new Set(issues.map((i) => `${i.path}\u0000${i.message}`));
+    for (const i of referenceIssues(value))
+      if (!seen.has(`${i.path}\u0000${i.message}`)) issues.push(i);
     throw error(issues);
   }
   const { name, state, providers, pools, networks, labels, burst, gateway } = parsed.data;
