@@ -57,14 +57,14 @@ export async function startCli(
   let stdout = '';
   let stderr = '';
   let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
     partial += chunk.toString();
     const lines = partial.split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) options.onLine?.(line, child);
   });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<CliRun>((resolveRun) =>
     child.on('close', (code, signal) => resolveRun({ code, signal, stdout, stderr })),
   );

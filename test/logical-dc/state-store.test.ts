@@ -54,7 +54,7 @@ function holder(command: string, pid = process.pid) {
 
 /** A pid that surely does not exist: a child that has already exited. */
 function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', '0']).pid!;
+  return spawnSync(process.execPath, ['-e', '0']).pid;
 }
 
 describe.each([
