@@ -7,6 +7,7 @@
  * orphans (every machine's key is journaled before it can exist).
  */
 import {
+  BatchPoller,
   createRateLimiter,
   errorMessage,
   isKumoError,
@@ -98,6 +99,7 @@ class Executor {
   /** provider → provider ids deleted in this run, to confirm gone. */
   readonly #deleted = new Map<string, Map<string, string>>();
   readonly #batches = new Map<string, number>();
+  readonly #pollers = new Map<string, BatchPoller<Machine>>();
   readonly #journaledKeys = new Set<string>();
   #created = 0;
   #deletedCount = 0;
@@ -140,7 +142,12 @@ class Executor {
     const work: Promise<void>[] = [];
     for (const i of intents) {
       if (i.kind === 'create')
-        work.push(this.#resume(i, () => this.#runCreate(i).then(() => undefined)));
+        work.push(
+          this.#resume(i, async () => {
+            const records = await this.#run(i.provider, () => this.#runCreate(i));
+            await this.#awaitRunning(i.provider, records);
+          }),
+        );
       if (i.kind === 'delete') work.push(this.#resume(i, () => this.#runDelete(i)));
     }
     const deletes = new Map<string, Extract<PlanStep, { kind: 'delete' }>[]>();
@@ -446,7 +453,8 @@ class Executor {
           this.#journaled(intent, n);
           return this.#runCreate(intent);
         }).then(
-          (machines) => machines,
+          // Waiting for running happens outside the provider's queue: it holds no call slot.
+          (records) => this.#awaitRunning(provider, records),
           (err: unknown) => {
             // Resumable when the intent stayed in the journal: it was written and the cloud did not refuse.
             this.#failStep(step, err, this.#journaledKeys.has(key) && !isDefinitive(err));
@@ -459,8 +467,12 @@ class Executor {
     return made.reduce((a, b) => a + b, 0);
   }
 
-  /** Makes a journaled create's call and records its outcome; returns the machines made. */
-  async #runCreate(intent: Intent): Promise<number> {
+  /**
+   * Makes a journaled create's call and records the machines in the same commit that
+   * closes the intent. Does not wait for them to run (see {@link #awaitRunning}): the
+   * journal entry is closed as soon as the cloud has answered.
+   */
+  async #runCreate(intent: Intent): Promise<MachineRecord[]> {
     this.#journaledKeys.add(intent.key);
     const pool = intent.pool ?? 'default';
     const specHash = intent.specHash ?? '';
@@ -476,10 +488,7 @@ class Executor {
           pool,
           labels: { [TAG_SPEC]: specHash },
         },
-        {
-          ...(this.#options.signal ? { signal: this.#options.signal } : {}),
-          timeoutMs: this.#options.timeoutMs ?? 900_000,
-        },
+        { ...(this.#options.signal ? { signal: this.#options.signal } : {}), wait: false },
       );
     } catch (err) {
       // The cloud refused: nothing was made under this key, so the intent is done with.
@@ -507,17 +516,95 @@ class Executor {
       this.#records.set(r.id, r);
       this.#created++;
       this.#ctx.events.emit({ type: 'machine.created', pool, machine: r.machine });
-      if (r.machine.state === 'running') {
-        this.#ctx.events.emit({ type: 'machine.running', pool, machine: r.machine });
-        this.#ctx.agents?.machineRunning(toAgent(pool, r.machine));
-      } else if (r.machine.state === 'error')
+    }
+    return records;
+  }
+
+  /** One batched poller per provider: every round is one listing for all machines awaited. */
+  #poller(provider: string): BatchPoller<Machine> {
+    let poller = this.#pollers.get(provider);
+    if (poller === undefined) {
+      poller = new BatchPoller<Machine>({
+        fetch: async (ids) => {
+          const wanted = new Set(ids);
+          const listed = await this.#provider(provider).listMachines(
+            {
+              labels: { [TAG_DC]: this.#ctx.dc },
+              states: ['pending', 'running', 'stopping', 'stopped', 'terminated', 'error'],
+            },
+            this.#options.signal ? { signal: this.#options.signal } : {},
+          );
+          return new Map(
+            listed.filter((m) => wanted.has(m.providerId)).map((m) => [m.providerId, m]),
+          );
+        },
+        intervalMs: 50,
+        maxIntervalMs: 5000,
+        clock: this.#ctx.clock,
+        provider,
+      });
+      this.#pollers.set(provider, poller);
+    }
+    return poller;
+  }
+
+  /**
+   * Waits until created machines leave `pending`, records what they became, and tells
+   * events and agents. Returns how many run.
+   */
+  async #awaitRunning(provider: string, records: readonly MachineRecord[]): Promise<number> {
+    const pending = records.filter((r) => r.machine.state === 'pending');
+    let latest = new Map<string, Machine>();
+    if (pending.length > 0) {
+      try {
+        latest = new Map(
+          await this.#poller(provider).waitFor(
+            pending.map((r) => r.providerId),
+            (seen) =>
+              pending.every((r) => (seen.get(r.providerId)?.state ?? 'pending') !== 'pending'),
+            {
+              timeoutMs: this.#options.timeoutMs ?? 900_000,
+              what: `${pending.length} machine(s) of pool ${pending[0]!.pool} running`,
+            },
+          ),
+        );
+      } catch (err) {
+        // The machines exist and are recorded; a later refresh sees how they turned out.
         this.#fail(
-          `+ ${r.id} (${pool} on ${intent.provider})`,
-          new Error(r.machine.error ?? 'the machine failed to start'),
+          `wait for ${pending.length} machine(s) of pool ${pending[0]!.pool} on ${provider} to run`,
+          err,
+          false,
+        );
+        return records.filter((r) => r.machine.state === 'running').length;
+      }
+    }
+    const now = this.#now();
+    const updates: Mutation[] = [];
+    let running = 0;
+    for (const r of records) {
+      const machine = latest.get(r.providerId) ?? r.machine;
+      if (machine !== r.machine) {
+        const next: MachineRecord = {
+          ...r,
+          machine: { ...machine, labels: r.machine.labels },
+          updatedAt: now,
+        };
+        this.#records.set(r.id, next);
+        updates.push({ op: 'machine.put', record: next });
+      }
+      if (machine.state === 'running') {
+        running++;
+        this.#ctx.events.emit({ type: 'machine.running', pool: r.pool, machine });
+        this.#ctx.agents?.machineRunning(toAgent(r.pool, machine));
+      } else if (machine.state === 'error' || machine.state === 'terminated')
+        this.#fail(
+          `+ ${r.id} (${r.pool} on ${provider})`,
+          new Error(machine.error ?? `the machine is ${machine.state}`),
           false,
         );
     }
-    return records.filter((r) => r.machine.state !== 'error').length;
+    if (updates.length > 0) await this.#ctx.store.commit(updates);
+    return running;
   }
 
   /** Deletes machines as one journaled call. */
