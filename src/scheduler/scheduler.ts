@@ -60,6 +60,7 @@ import {
   fitsIn,
   minOf,
   minus,
+  NO_SCALARS,
   plus,
   resourcesOf,
   scalarsOf,
@@ -75,7 +76,7 @@ import {
   type SchedulerOptionsInput,
 } from './scheduler-schemas.js';
 import type { SorterNode } from './sorter/drf-sorter.js';
-import { TaskRecord, type TaskInfo, type TaskStatus } from './tasks/task.js';
+import { TaskRecord, type TaskInfo, type TaskOwner, type TaskStatus } from './tasks/task.js';
 import { canTransition, isTerminal, type TaskReason, type TaskState } from './tasks/task-state.js';
 
 type SchedAgent = Agent<TaskRecord<FrameworkRecord>, OfferRecord<FrameworkRecord>>;
@@ -162,6 +163,7 @@ export class Scheduler {
   readonly #removedFrameworks = new Set<string>();
   readonly #offers = new OfferBook<FrameworkRecord>();
   readonly #ops: FrameworkOps;
+  readonly #taskOwner: TaskOwner<FrameworkRecord> = { onReport: (t, r) => this.#onReport(t, r) };
   readonly #intervalMs: number;
   readonly #offerTimeoutMs: number;
   readonly #ackRetryMs: number;
@@ -499,7 +501,7 @@ export class Scheduler {
         suppressedRoles: [...fw.suppressed],
         allocated,
         shares,
-        offers: fw.offers.size,
+        offers: fw.offerCount,
         tasks: fw.live,
       });
       for (const t of fw.tasks.values()) tasks.push(taskInfoOf(t));
@@ -642,9 +644,14 @@ export class Scheduler {
       agentId: agent.id,
       hostname: agent.hostname,
       role: a.client.name,
-      resources: resourcesOf(plus(a.unreserved, a.reserved)),
-      ports: toRanges(a.ports),
-      reserved: resourcesOf(a.reserved),
+      resources: {
+        cpus: (a.unreserved.milliCpus + a.reserved.milliCpus) / 1000,
+        memoryMiB: a.unreserved.memoryMiB + a.reserved.memoryMiB,
+        gpus: a.unreserved.gpus + a.reserved.gpus,
+        diskGiB: a.unreserved.diskGiB + a.reserved.diskGiB,
+      },
+      ports: rangesOf(a.ports),
+      reserved: a.reserved === ZERO ? NO_RESOURCES : resourcesOf(a.reserved),
       attributes: agent.attributes,
       createdAt: now,
       expiresAt: Number.isFinite(expiresAt) ? expiresAt : undefined,
@@ -661,15 +668,15 @@ export class Scheduler {
       view,
     );
     this.#offers.add(offer);
-    fw.offers.add(offer);
-    agent.offers.add(offer);
+    fw.offerCount++;
+    agent.offers.push(offer);
     return offer;
   }
 
   #retireOffer(o: OfferRecord<FrameworkRecord>): void {
     this.#offers.delete(o);
-    o.framework.offers.delete(o);
-    (o.agent as SchedAgent).offers.delete(o);
+    o.framework.offerCount--;
+    (o.agent as SchedAgent).removeOffer(o);
   }
 
   /** Takes an offer back; its resources are free at once. */
@@ -747,13 +754,15 @@ export class Scheduler {
     offerIds: readonly string[],
     ops: readonly Operation[],
     refuseSeconds: number,
+    trusted: boolean,
   ): AcceptResult {
     const launched: string[] = [];
     const dropped: { taskId: string; reason: TaskReason; message: string }[] = [];
     const results: { type: Operation['type']; ok: boolean; message?: string }[] = [];
     // Task ids are checked before anything changes, so a Conflict leaves no trace.
+    // NOTE: the built-in jobs framework makes unique ids itself (trusted) and skips this.
     const ids = new Set<string>();
-    for (const op of ops) {
+    for (const op of trusted ? [] : ops) {
       if (op.type !== 'launch') continue;
       for (const t of op.tasks) {
         if (ids.has(t.id) || fw.tasks.has(t.id))
@@ -803,12 +812,14 @@ export class Scheduler {
       else if (op.type === 'unreserve')
         results.push(this.#unreserveOp(client, agent, pool, scalarsOf(op.resources)));
       else {
-        let cache: { from: TaskSpec['resources']; need: Scalars } | undefined;
+        let cache: { from: TaskSpec['resources']; need: Scalars; resources: Resources } | undefined;
         for (const spec of op.tasks) {
           // Tasks of one job often share one resources object; convert it once.
-          if (cache?.from !== spec.resources)
-            cache = { from: spec.resources, need: scalarsOf(spec.resources) };
-          const why = this.#launch(fw, client, agent, pool, spec, cache.need);
+          if (cache?.from !== spec.resources) {
+            const need = scalarsOf(spec.resources);
+            cache = { from: spec.resources, need, resources: Object.freeze(resourcesOf(need)) };
+          }
+          const why = this.#launch(fw, client, agent, pool, spec, cache.need, cache.resources);
           if (why === undefined) launched.push(spec.id);
           else dropped.push({ taskId: spec.id, reason: 'INSUFFICIENT_RESOURCES', message: why });
         }
@@ -879,6 +890,7 @@ export class Scheduler {
     pool: Pool,
     spec: TaskSpec,
     need: Scalars,
+    resources: Resources,
   ): string | undefined {
     const r = pool.reserved;
     let fromReserved: Scalars;
@@ -890,30 +902,32 @@ export class Scheduler {
       fromReserved = minOf(need, r);
       fromUnreserved = minus(need, fromReserved);
     }
-    const fail = (why: string): string => {
-      this.#sendDetached(fw, spec.id, agent.id, 'DROPPED', 'INSUFFICIENT_RESOURCES', why);
-      return why;
-    };
     if (!fitsIn(fromUnreserved, pool.unreserved))
-      return fail(`task ${spec.id} does not fit in the offered resources`);
+      return this.#drop(fw, spec, agent, `task ${spec.id} does not fit in the offered resources`);
     let ports: PortSet = NO_PORTS;
     const wanted = spec.resources.ports;
     if (typeof wanted === 'number') {
       if (wanted > 0) {
         const got = lowestPorts(pool.ports, wanted);
         if (got === undefined)
-          return fail(`task ${spec.id} wants ${wanted} ports; the offers have fewer`);
+          return this.#drop(
+            fw,
+            spec,
+            agent,
+            `task ${spec.id} wants ${wanted} ports; the offers have fewer`,
+          );
         ports = got;
       }
     } else if (wanted.length > 0) {
       ports = portSetOf(wanted);
       if (!containsPorts(pool.ports, ports))
-        return fail(`task ${spec.id} wants ports the offers do not hold`);
+        return this.#drop(fw, spec, agent, `task ${spec.id} wants ports the offers do not hold`);
     }
     if (fromReserved !== ZERO) subtractInto(pool.reserved, fromReserved);
     subtractInto(pool.unreserved, fromUnreserved);
     if (ports.length > 0) pool.ports = subtractPorts(pool.ports, ports);
     const task: Task = new TaskRecord(
+      this.#taskOwner,
       spec.id,
       spec.name ?? spec.id,
       fw,
@@ -932,20 +946,15 @@ export class Scheduler {
       agentId: agent.id,
       hostname: agent.hostname,
       name: task.name,
-      resources: {
-        cpus: need.milliCpus / 1000,
-        memoryMiB: need.memoryMiB,
-        gpus: need.gpus,
-        diskGiB: need.diskGiB,
-      },
-      ports: ports.length > 0 ? toRanges(ports) : [],
+      resources,
+      ports: ports.length > 0 ? toRanges(ports) : NO_RANGES,
       command: spec.command,
       env: spec.env,
       durationMs: spec.durationMs,
       labels: spec.labels,
     };
     try {
-      const run = this.#executorFor(agent).launch(launch, (report) => this.#onReport(task, report));
+      const run = this.#executorFor(agent).launch(launch, task);
       if (!isTerminal(task.state)) task.run = run;
     } catch (error) {
       this.#forceEnd(
@@ -956,6 +965,11 @@ export class Scheduler {
       );
     }
     return undefined;
+  }
+
+  #drop(fw: FrameworkRecord, spec: TaskSpec, agent: SchedAgent, why: string): string {
+    this.#sendDetached(fw, spec.id, agent.id, 'DROPPED', 'INSUFFICIENT_RESOURCES', why);
+    return why;
   }
 
   #onReport(task: Task, report: ExecutorReport): void {
@@ -1009,7 +1023,7 @@ export class Scheduler {
     if (fw.status === 'removed') return;
     const now = this.#clock.now();
     const status: TaskStatus = {
-      updateId: `u${++this.#updateSeq}`,
+      updateId: ++this.#updateSeq,
       taskId: task.id,
       frameworkId: fw.id,
       agentId: task.agent.id,
@@ -1039,7 +1053,7 @@ export class Scheduler {
   ): void {
     if (fw.status !== 'connected') return;
     const status: TaskStatus = {
-      updateId: `u${++this.#updateSeq}`,
+      updateId: ++this.#updateSeq,
       taskId,
       frameworkId: fw.id,
       agentId,
@@ -1105,7 +1119,7 @@ export class Scheduler {
 
   #deactivate(fw: FrameworkRecord): void {
     for (const client of fw.clients.values()) this.#allocator.sorter.setActive(client, false);
-    for (const o of [...fw.offers]) {
+    for (const o of [...this.#offers.values()].filter((x) => x.framework === fw)) {
       this.#retireOffer(o);
       this.#allocator.release(o.client, o.agent, o.unreserved, o.reserved, o.ports);
     }
@@ -1158,7 +1172,7 @@ export class Scheduler {
 
   #makeOps(): FrameworkOps {
     return {
-      accept: (fw, ids, ops, refuse) => this.#accept(fw, ids, ops, refuse),
+      accept: (fw, ids, ops, refuse, trusted) => this.#accept(fw, ids, ops, refuse, trusted),
       decline: (fw, ids, refuseSeconds) => {
         const now = this.#clock.now();
         let n = 0;
@@ -1250,7 +1264,21 @@ export class Scheduler {
   }
 }
 
-const ZERO: Scalars = Object.freeze(zeroScalars());
+const ZERO: Scalars = NO_SCALARS;
+const NO_RESOURCES: Resources = Object.freeze(resourcesOf(ZERO));
+
+/** Agents' free port sets change rarely; offers of the same set share one frozen list. */
+const rangeCache = new WeakMap<PortSet, readonly (readonly [number, number])[]>();
+function rangesOf(set: PortSet): readonly (readonly [number, number])[] {
+  if (set.length === 0) return NO_RANGES;
+  let r = rangeCache.get(set);
+  if (r === undefined) {
+    r = Object.freeze(toRanges(set).map((x) => Object.freeze(x)));
+    rangeCache.set(set, r);
+  }
+  return r;
+}
+const NO_RANGES: readonly (readonly [number, number])[] = Object.freeze([]);
 
 function taskInfoOf(t: Task): TaskInfo {
   return {

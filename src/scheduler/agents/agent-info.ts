@@ -57,7 +57,7 @@ export function agentInfoOf(agent: Agent): AgentInfo {
       ports: toRanges(agent.freePorts),
     },
     tasks: agent.tasks.size,
-    offers: agent.offers.size,
+    offers: agent.offers.length,
     drainDeadline: agent.drainDeadline,
   };
 }

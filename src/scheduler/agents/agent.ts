@@ -57,7 +57,8 @@ export class Agent<TTask = unknown, TOffer = unknown> {
   freePorts: PortSet;
   readonly reservations = new Map<string, ReservationPool>();
   readonly tasks = new Set<TTask>();
-  readonly offers = new Set<TOffer>();
+  /** Outstanding offers on this agent (one or two at most, hence an array). */
+  readonly offers: TOffer[] = [];
   drainDeadline: number | undefined;
   /** Bumped whenever free resources change; lets the allocator skip unchanged agents. */
   version = 0;
@@ -164,6 +165,14 @@ export class Agent<TTask = unknown, TOffer = unknown> {
     )
       this.reservations.delete(role);
     this.version++;
+  }
+
+  removeOffer(offer: TOffer): void {
+    const list = this.offers;
+    const i = list.indexOf(offer);
+    if (i < 0) return;
+    list[i] = list[list.length - 1]!;
+    list.pop();
   }
 
   get active(): boolean {

@@ -5,6 +5,7 @@ import {
   addInto,
   isAllocatable,
   minOf,
+  NO_SCALARS,
   plus,
   subtractInto,
   zeroScalars,
@@ -155,9 +156,11 @@ export class Allocator<F extends AllocatorFramework> {
     ports: PortSet,
   ): void {
     agent.hold(client.name, unreserved, reserved, ports);
-    this.sorter.allocate(client, plus(unreserved, reserved));
-    if (reserved.milliCpus || reserved.memoryMiB || reserved.gpus || reserved.diskGiB)
-      this.sorter.addReservedAlloc(client.name, reserved, 1);
+    const hasReserved =
+      reserved !== NO_SCALARS &&
+      (reserved.milliCpus || reserved.memoryMiB || reserved.gpus || reserved.diskGiB);
+    this.sorter.allocate(client, hasReserved ? plus(unreserved, reserved) : unreserved);
+    if (hasReserved) this.sorter.addReservedAlloc(client.name, reserved, 1);
     if (agent.active) subtractInto(this.#freeUnreserved, unreserved);
     this.#refresh(agent);
   }
@@ -176,9 +179,11 @@ export class Allocator<F extends AllocatorFramework> {
       return;
     }
     agent.release(client.name, unreserved, reserved, ports);
-    this.sorter.unallocate(client, plus(unreserved, reserved));
-    if (reserved.milliCpus || reserved.memoryMiB || reserved.gpus || reserved.diskGiB)
-      this.sorter.addReservedAlloc(client.name, reserved, -1);
+    const hasReserved =
+      reserved !== NO_SCALARS &&
+      (reserved.milliCpus || reserved.memoryMiB || reserved.gpus || reserved.diskGiB);
+    this.sorter.unallocate(client, hasReserved ? plus(unreserved, reserved) : unreserved);
+    if (hasReserved) this.sorter.addReservedAlloc(client.name, reserved, -1);
     if (agent.active) addInto(this.#freeUnreserved, unreserved);
     this.#refresh(agent);
   }
@@ -290,8 +295,10 @@ export class Allocator<F extends AllocatorFramework> {
     return false;
   }
 
+  #free: Scalars = zeroScalars();
+
   #pick(agent: Agent, now: number, mode: 'guarantee' | 'general'): Pick<F> | undefined {
-    const free = agent.freeUnreservedInto(zeroScalars());
+    const free = agent.freeUnreservedInto(this.#free);
     return this.#dfs(this.sorter.root, agent, free, UNLIMITED, now, mode, false);
   }
 
@@ -346,7 +353,7 @@ export class Allocator<F extends AllocatorFramework> {
     free: Scalars,
     cap: Readonly<Scalars>,
   ): boolean {
-    if (isAllocatable(minOf(free, cap), this.#min)) return true;
+    if (isAllocatable(cap === UNLIMITED ? free : minOf(free, cap), this.#min)) return true;
     if (agent.reservations.size === 0) return false;
     const prefix = `${role.name}/`;
     for (const r of agent.reservations.keys())
@@ -364,19 +371,26 @@ export class Allocator<F extends AllocatorFramework> {
     insideDeficit: boolean,
   ): Pick<F> | undefined {
     const role = group.name;
-    const reserved = agent.freeReserved(role) ?? zeroScalars();
-    let unreserved = cap === UNLIMITED ? { ...free } : minOf(free, cap);
-    if (!isAllocatable(unreserved, this.#min)) unreserved = zeroScalars();
+    const reserved =
+      agent.reservations.size === 0 ? NO_SCALARS : (agent.freeReserved(role) ?? NO_SCALARS);
+    let unreserved: Scalars =
+      cap === UNLIMITED
+        ? {
+            milliCpus: free.milliCpus,
+            memoryMiB: free.memoryMiB,
+            gpus: free.gpus,
+            diskGiB: free.diskGiB,
+          }
+        : minOf(free, cap);
+    if (!isAllocatable(unreserved, this.#min)) unreserved = NO_SCALARS;
     else if (mode === 'general' && !insideDeficit && !this.#headroomAllows(unreserved))
-      unreserved = zeroScalars();
-    const unreservedOffered =
-      unreserved.milliCpus > 0 ||
-      unreserved.memoryMiB > 0 ||
-      unreserved.gpus > 0 ||
-      unreserved.diskGiB > 0;
-    const ports = unreservedOffered ? agent.freePorts : NO_PORTS;
-    const sum = plus(unreserved, reserved);
-    if (!isAllocatable(sum, this.#min)) return undefined;
+      unreserved = NO_SCALARS;
+    const ports = unreserved === NO_SCALARS ? NO_PORTS : agent.freePorts;
+    let sum: Scalars = unreserved;
+    if (reserved !== NO_SCALARS) {
+      sum = plus(unreserved, reserved);
+      if (!isAllocatable(sum, this.#min)) return undefined;
+    } else if (unreserved === NO_SCALARS) return undefined;
     const clients = group.children;
     for (let i = 0; i < clients.length; i++) {
       const client = clients[i]!;

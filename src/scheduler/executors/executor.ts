@@ -27,6 +27,11 @@ export interface ExecutorReport {
   readonly exitCode?: number;
 }
 
+/** Where an executor sends a task's progress (the scheduler's record of the task). */
+export interface TaskSink {
+  report(update: ExecutorReport): void;
+}
+
 /** A running task, as its executor holds it. */
 export interface TaskRun {
   /**
@@ -42,20 +47,22 @@ export interface TaskRun {
  *
  * Rules: `launch` never throws for a task's own failure — it reports `FAILED`; reports
  * for one task arrive in order; after a terminal report nothing more is reported.
+ * Progress goes to a sink object rather than a callback so that launching a million
+ * tasks does not make a million closures.
  *
  * @example
  * ```ts
  * const echo: Executor = {
- *   launch(task, report) {
- *     report({ state: 'RUNNING' });
- *     queueMicrotask(() => report({ state: 'FINISHED', reason: 'COMMAND_EXITED', exitCode: 0 }));
+ *   launch(task, sink) {
+ *     sink.report({ state: 'RUNNING' });
+ *     queueMicrotask(() => sink.report({ state: 'FINISHED', reason: 'COMMAND_EXITED', exitCode: 0 }));
  *     return { kill() {} };
  *   },
  * };
  * ```
  */
 export interface Executor {
-  launch(task: TaskLaunch, report: (update: ExecutorReport) => void): TaskRun;
+  launch(task: TaskLaunch, sink: TaskSink): TaskRun;
   /** Stops every task this executor runs and releases what it holds. */
   close?(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../core/index.js';
-import type { Executor, ExecutorReport, TaskLaunch, TaskRun } from './executor.js';
+import type { Executor, ExecutorReport, TaskLaunch, TaskRun, TaskSink } from './executor.js';
 
 export interface LocalProcessExecutorOptions {
   /** Root of the task sandboxes: `<workDir>/<agentId>/<taskId>/` holds `stdout` and `stderr`. */
@@ -100,7 +100,8 @@ export class LocalProcessExecutor implements Executor {
     return join(this.#workDir, agentId, taskId);
   }
 
-  launch(task: TaskLaunch, report: (update: ExecutorReport) => void): TaskRun {
+  launch(task: TaskLaunch, sink: TaskSink): TaskRun {
+    const report = (update: ExecutorReport): void => sink.report(update);
     let done = false;
     let killRequested = false;
     let cancelEscalation: (() => void) | undefined;

@@ -42,13 +42,14 @@ export interface FrameworkOps {
     offerIds: readonly string[],
     ops: readonly Operation[],
     refuseSeconds: number,
+    trusted: boolean,
   ): AcceptResult;
   decline(fw: FrameworkRecord, offerIds: readonly string[], refuseSeconds: number): number;
   suppress(fw: FrameworkRecord, roles: readonly string[] | undefined): void;
   revive(fw: FrameworkRecord, roles: readonly string[] | undefined): void;
   kill(fw: FrameworkRecord, taskId: string): void;
   reconcile(fw: FrameworkRecord, taskIds: readonly string[] | undefined): void;
-  acknowledge(fw: FrameworkRecord, taskId: string, updateId: string): boolean;
+  acknowledge(fw: FrameworkRecord, taskId: string, updateId: number): boolean;
   teardown(fw: FrameworkRecord): void;
   disconnect(fw: FrameworkRecord): void;
   tasks(fw: FrameworkRecord): TaskInfo[];
@@ -59,6 +60,7 @@ export const ACCEPT_TRUSTED: unique symbol = Symbol('kumo.scheduler.acceptTruste
 
 const DemandListSchema = z.array(DemandInputSchema);
 const TaskIdSchema = z.string().min(1);
+const UpdateIdSchema = z.number().int().positive();
 
 /**
  * A registered framework's connection to the scheduler: how it answers offers and
@@ -108,7 +110,7 @@ export class FrameworkHandle {
     const ids = parse(OfferIdsSchema, offerIds, 'offer ids', 'offerIds');
     const ops = parse(z.array(OperationSchema), operations, 'operations', 'operations');
     const { refuseSeconds } = parse(RefuseOptionsSchema, options, 'accept options');
-    return this.#ops.accept(fw, ids, ops, refuseSeconds);
+    return this.#ops.accept(fw, ids, ops, refuseSeconds, false);
   }
 
   /** Internal fast path for the built-in jobs framework (inputs already validated). */
@@ -117,7 +119,7 @@ export class FrameworkHandle {
     operations: readonly Operation[],
     refuseSeconds: number,
   ): AcceptResult {
-    return this.#ops.accept(this.#live(), offerIds, operations, refuseSeconds);
+    return this.#ops.accept(this.#live(), offerIds, operations, refuseSeconds, true);
   }
 
   /** Hands offers back; they are not offered to this framework again for `refuseSeconds` (default 5). Returns how many were outstanding. */
@@ -149,11 +151,11 @@ export class FrameworkHandle {
   }
 
   /** Confirms an update (explicit acknowledgements). False when nothing was waiting for it. */
-  acknowledge(taskId: string, updateId: string): boolean {
+  acknowledge(taskId: string, updateId: number): boolean {
     return this.#ops.acknowledge(
       this.#live(),
       parse(TaskIdSchema, taskId, 'task id'),
-      parse(TaskIdSchema, updateId, 'update id'),
+      parse(UpdateIdSchema, updateId, 'update id'),
     );
   }
 

@@ -1,5 +1,5 @@
 import { OfferFilters } from '../filters/offer-filters.js';
-import type { Offer, OfferRecord } from '../offers/offer.js';
+import type { Offer } from '../offers/offer.js';
 import type { SorterNode } from '../sorter/drf-sorter.js';
 import type { TaskRecord, TaskStatus } from '../tasks/task.js';
 import { EventStream } from './event-stream.js';
@@ -26,7 +26,8 @@ export class FrameworkRecord {
   readonly clients = new Map<string, SorterNode<FrameworkRecord>>();
   readonly suppressed = new Set<string>();
   readonly filters = new OfferFilters();
-  readonly offers = new Set<OfferRecord<FrameworkRecord>>();
+  /** Outstanding offers. */
+  offerCount = 0;
   readonly tasks = new Map<string, TaskRecord<FrameworkRecord>>();
   /** Tasks not yet terminal (the rest of `tasks` await acknowledgement). */
   live = 0;

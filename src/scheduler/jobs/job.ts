@@ -30,6 +30,7 @@ export interface JobStatus {
 
 /** One launched task of a job. */
 export interface LiveTask {
+  readonly job: Job;
   readonly index: number;
   readonly attempt: number;
   readonly run: number;
@@ -62,7 +63,8 @@ export class Job {
   isCancelled = false;
   queued = false;
   endedAt: number | undefined;
-  readonly live = new Map<string, LiveTask>();
+  /** Launched and not yet ended. */
+  live = 0;
   readonly perAgent: Map<string, number> | undefined;
   readonly perHost: Map<string, number> | undefined;
   readonly perAttribute: Map<string, Map<string, number>> | undefined;
@@ -146,7 +148,7 @@ export class Job {
   }
 
   status(): JobStatus {
-    const live = this.live.size;
+    const live = this.live;
     let state: JobState;
     if (this.isCancelled) state = live === 0 ? 'cancelled' : 'running';
     else if (this.settled) state = this.failed > 0 ? 'failed' : 'finished';

@@ -71,6 +71,8 @@ export class JobsFramework {
   readonly #handle: FrameworkHandle;
   readonly #refuseSeconds: number;
   readonly #jobs = new Map<string, Job>();
+  /** Launched tasks not yet ended, by task id. */
+  readonly #live = new Map<string, LiveTask>();
   /** Jobs with tasks waiting, by (priority desc, submission asc). */
   #queue: Job[] = [];
   #seq = 0;
@@ -135,7 +137,7 @@ export class JobsFramework {
     for (const j of this.#jobs.values()) {
       pending += j.ready;
       backingOff += j.backingOff;
-      live += j.live.size;
+      live += j.live;
       running += j.running;
       finished += j.finished;
       failed += j.failed;
@@ -167,7 +169,7 @@ export class JobsFramework {
     job.isCancelled = true;
     job.cancelled += job.dropQueued() + job.backingOff;
     job.backingOff = 0;
-    for (const taskId of job.live.keys()) this.#handle.kill(taskId);
+    for (const [taskId, t] of this.#live) if (t.job === job) this.#handle.kill(taskId);
     this.#maybeEnd(job);
   }
 
@@ -296,6 +298,7 @@ export class JobsFramework {
         const q = job.take();
         const taskId = `${job.id}.${q.index}.${q.run}`;
         const live: LiveTask = {
+          job,
           index: q.index,
           attempt: q.attempt,
           run: q.run,
@@ -304,7 +307,8 @@ export class JobsFramework {
           spreadValues,
           running: false,
         };
-        job.live.set(taskId, live);
+        this.#live.set(taskId, live);
+        job.live++;
         job.count(live, 1);
         job.launches++;
         tasks.push({
@@ -330,10 +334,9 @@ export class JobsFramework {
   }
 
   #onUpdate(status: TaskStatus): void {
-    const jobId = jobIdOf(status.taskId);
-    const job = jobId === undefined ? undefined : this.#jobs.get(jobId);
-    const live = job?.live.get(status.taskId);
-    if (job === undefined || live === undefined) return;
+    const live = this.#live.get(status.taskId);
+    if (live === undefined) return;
+    const job = live.job;
     if (!isTerminal(status.state)) {
       if (status.state === 'RUNNING' && !live.running) {
         live.running = true;
@@ -341,7 +344,8 @@ export class JobsFramework {
       }
       return;
     }
-    job.live.delete(status.taskId);
+    this.#live.delete(status.taskId);
+    job.live--;
     job.count(live, -1);
     if (live.running) job.running--;
     if (status.state === 'FINISHED') job.finished++;
@@ -380,18 +384,10 @@ export class JobsFramework {
   }
 
   #maybeEnd(job: Job): void {
-    if (job.endedAt !== undefined || job.live.size > 0) return;
+    if (job.endedAt !== undefined || job.live > 0) return;
     if (!job.settled) return;
     job.endedAt = this.#clock.now();
     const status = job.status();
     for (const resolve of job.waiters.splice(0)) resolve(status);
   }
-}
-
-/** Task ids are `<jobId>.<index>.<run>`; job ids may contain dots themselves. */
-function jobIdOf(taskId: string): string | undefined {
-  const last = taskId.lastIndexOf('.');
-  if (last <= 0) return undefined;
-  const prev = taskId.lastIndexOf('.', last - 1);
-  return prev <= 0 ? undefined : taskId.slice(0, prev);
 }

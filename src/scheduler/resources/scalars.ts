@@ -17,6 +17,12 @@ export function zeroScalars(): Scalars {
   return { milliCpus: 0, memoryMiB: 0, gpus: 0, diskGiB: 0 };
 }
 
+/**
+ * The shared empty vector. Frozen: hot paths hand it out instead of allocating a new
+ * zero (e.g. "no reserved part"), and compare against it by identity.
+ */
+export const NO_SCALARS: Scalars = Object.freeze(zeroScalars());
+
 export function copyScalars(s: Readonly<Scalars>): Scalars {
   return { milliCpus: s.milliCpus, memoryMiB: s.memoryMiB, gpus: s.gpus, diskGiB: s.diskGiB };
 }

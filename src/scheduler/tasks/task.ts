@@ -1,6 +1,6 @@
 import type { Resources } from '../../core/index.js';
 import type { Agent } from '../agents/agent.js';
-import type { TaskRun } from '../executors/executor.js';
+import type { ExecutorReport, TaskRun, TaskSink } from '../executors/executor.js';
 import type { PortRange, PortSet } from '../resources/ports.js';
 import type { Scalars } from '../resources/scalars.js';
 import type { SorterNode } from '../sorter/drf-sorter.js';
@@ -9,7 +9,7 @@ import type { TaskReason, TaskState } from './task-state.js';
 /** A status update, as frameworks receive it. */
 export interface TaskStatus {
   /** Unique; pass it to `acknowledge` when the framework uses explicit acknowledgements. */
-  readonly updateId: string;
+  readonly updateId: number;
   readonly taskId: string;
   readonly frameworkId: string;
   /** Empty when the task never reached an agent. */
@@ -36,8 +36,13 @@ export interface TaskInfo {
   readonly ports: readonly PortRange[];
 }
 
-/** The scheduler's record of one task. */
-export class TaskRecord<F> {
+/** Who applies executor reports to task records (the scheduler). */
+export interface TaskOwner<F> {
+  onReport(task: TaskRecord<F>, update: ExecutorReport): void;
+}
+
+/** The scheduler's record of one task; it is also the sink its executor reports to. */
+export class TaskRecord<F> implements TaskSink {
   state: TaskState = 'STAGING';
   reason: TaskReason = 'LAUNCHED';
   message: string | undefined;
@@ -46,6 +51,7 @@ export class TaskRecord<F> {
   /** Set when the scheduler asked for the kill, so `KILLED` carries the right reason. */
   killReason: TaskReason | undefined;
   constructor(
+    readonly owner: TaskOwner<F>,
     readonly id: string,
     readonly name: string,
     readonly framework: F,
@@ -55,4 +61,8 @@ export class TaskRecord<F> {
     readonly reserved: Scalars,
     readonly ports: PortSet,
   ) {}
+
+  report(update: ExecutorReport): void {
+    this.owner.onReport(this, update);
+  }
 }
