@@ -10,6 +10,7 @@ import { registerMachines } from './machines.js';
 import { registerRefresh } from './refresh.js';
 import { registerAdopt } from './adopt.js';
 import { registerBaremetal } from './baremetal.js';
+import { registerServe } from './serve.js';
 
 /** Every `kumo` sub-command, in help order. Each file registers one. */
 export const COMMANDS: readonly ((program: Command) => void)[] = [
@@ -24,4 +25,5 @@ export const COMMANDS: readonly ((program: Command) => void)[] = [
   registerRefresh,
   registerAdopt,
   registerBaremetal,
+  registerServe,
 ];
