@@ -3,7 +3,7 @@
  * (with an explicit state map and a fallback), Glance images → images.
  */
 import {
-  fromOpenStackMetadata,
+  toOpenStackMetadata,
   SizeSchema,
   TAG_ID,
   type Image,
@@ -53,6 +53,24 @@ export function serverState(
   if (state === 'running' && task === 'powering-off') return 'stopping';
   if (state === 'stopped' && task === 'powering-on') return 'pending';
   return state;
+}
+
+/**
+ * Labels as Nova metadata. Nova's metadata keys allow letters, digits and `-_:. `
+ * only (its JSON schema: `^[a-zA-Z0-9-_:. ]{1,255}$`); label keys may also hold `/`
+ * and never `:`, so `/` travels as `:` and comes back unchanged.
+ */
+export function toNovaMetadata(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const checked = toOpenStackMetadata({ ...labels });
+  return Object.fromEntries(Object.entries(checked).map(([k, v]) => [k.replace(/\//g, ':'), v]));
+}
+
+export function fromNovaMetadata(
+  metadata: Readonly<Record<string, string>> | null | undefined,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(metadata ?? {}).map(([k, v]) => [k.replace(/:/g, '/'), v]),
+  );
 }
 
 const GPU_ALIAS = /gpu|nvidia|tesla|radeon|instinct|^[ahlvt]\d{2,3}/i;
@@ -123,7 +141,7 @@ export interface ServerContext {
 export function serverToMachine(server: NovaServer, ctx: ServerContext): Machine {
   const flavor = server.flavor;
   const known = flavor?.id === undefined ? undefined : ctx.flavors.get(flavor.id);
-  const labels = fromOpenStackMetadata(server.metadata);
+  const labels = fromNovaMetadata(server.metadata);
   const state = serverState(server);
   const image = typeof server.image === 'object' ? server.image.id : '';
   return {

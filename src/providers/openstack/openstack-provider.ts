@@ -24,7 +24,6 @@ import {
   shortHash,
   TAG_ID,
   TAG_KEY,
-  toOpenStackMetadata,
   ValidationError,
   type CallOptions,
   type Clock,
@@ -52,7 +51,13 @@ import type {
 } from '../../clients/openstack/nova.js';
 import type { OpenStackConfig } from './openstack-config.js';
 import { faultError, mapErrors, toKumoError } from './openstack-errors.js';
-import { flavorToSize, glanceToImage, serverState, serverToMachine } from './openstack-mapper.js';
+import {
+  flavorToSize,
+  glanceToImage,
+  serverState,
+  serverToMachine,
+  toNovaMetadata,
+} from './openstack-mapper.js';
 import { OpenStackNetworks } from './openstack-network.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -274,7 +279,7 @@ export class OpenStackProvider implements Provider {
                 name,
                 imageRef: image.id,
                 flavorRef: String(size.extra.flavorId),
-                metadata: toOpenStackMetadata({
+                metadata: toNovaMetadata({
                   ...labels,
                   ...ownershipTags({
                     dc: request.dc,

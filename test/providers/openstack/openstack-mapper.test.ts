@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { flavorGpus, serverState, SERVER_STATES } from '../../../src/providers/openstack/index.js';
-import { flavorToSize } from '../../../src/providers/openstack/openstack-mapper.js';
+import {
+  flavorToSize,
+  fromNovaMetadata,
+  toNovaMetadata,
+} from '../../../src/providers/openstack/openstack-mapper.js';
 import { fixture } from './helpers.js';
 
 describe('openstack mapping', () => {
@@ -52,5 +56,14 @@ describe('openstack mapping', () => {
     });
     expect(sizes.find((s) => s.name === 'kumo.gpu')?.resources.gpus).toBe(1);
     expect(sizes.find((s) => s.name === 'kumo.small')?.extra.flavorId).toBe('kumo.small');
+  });
+});
+
+describe('labels as Nova metadata', () => {
+  it('carries "/" in label keys as ":" (Nova refuses "/") and restores it', () => {
+    const labels = { 'app.example.com/name': 'Web_API', team: 'Data Eng', empty: '' };
+    const metadata = toNovaMetadata(labels);
+    expect(Object.keys(metadata).every((k) => /^[a-zA-Z0-9-_:. ]{1,255}$/.test(k))).toBe(true);
+    expect(fromNovaMetadata(metadata)).toEqual(labels);
   });
 });
