@@ -127,6 +127,9 @@ lock_path = $LAB/lock
 
 [conductor]
 automated_clean = true
+# Take a busy node's lock once and answer 409 "locked" at once (the default waits 3 × 1 s
+# inside the conductor), so clients meet the NodeLocked errors a busy Ironic gives.
+node_locked_retry_attempts = ${KUMO_IRONIC_LOCK_ATTEMPTS:-1}
 deploy_callback_timeout = ${KUMO_IRONIC_CALLBACK_TIMEOUT:-6}
 check_provision_state_interval = 2
 # The fake driver never powers nodes on its own; keep the periodic sync quiet.
@@ -172,6 +175,10 @@ wait_healthy() {
 }
 
 main() {
+  # One run at a time: a second one would stop the first's Ironic and wipe its database.
+  mkdir -p "$LAB"
+  exec 9>"$LAB/.up.lock"
+  flock -n 9 || die "another up.sh is running on $LAB"
   install_packages
   command -v ironic-api >/dev/null || die "ironic-api is not on PATH after installing"
 
@@ -208,6 +215,7 @@ main() {
   "endpoint": "$ENDPOINT",
   "mode": "$MODE",
   "config": "$LAB/ironic.conf",
+  "database": "$LAB/ironic.sqlite",
   "nodesFile": "$NODES",
   "enrolled": "$LAB/enrolled.json",
   "startedAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"

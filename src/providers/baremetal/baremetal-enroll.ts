@@ -241,6 +241,7 @@ export interface EnrollOptions {
 const WATCH_FIELDS = [
   'uuid',
   'name',
+  'instance_uuid',
   'provision_state',
   'target_provision_state',
   'power_state',
@@ -314,13 +315,20 @@ async function enrollOne(
   try {
     node = await findNode(ironic, spec.name);
     if (node === undefined) {
-      node = await ironic.createNode(createBody(spec));
-      created = true;
-      step(
-        'created',
-        `driver ${spec.driver}${spec.resourceClass ? `, resource class ${spec.resourceClass}` : ''}`,
-      );
-    } else {
+      try {
+        node = await ironic.createNode(createBody(spec));
+        created = true;
+        step(
+          'created',
+          `driver ${spec.driver}${spec.resourceClass ? `, resource class ${spec.resourceClass}` : ''}`,
+        );
+      } catch (error) {
+        // Another run enrolled it between our look and our create: carry on with that node.
+        if (ironicFault(error) !== 'Duplicate') throw error;
+        node = await ironic.getNode(spec.name);
+      }
+    }
+    if (!created) {
       say('found', `${node.provision_state}${node.instance_uuid ? ', deployed' : ''}`);
       await reconcile(ironic, node, spec, step, warnings);
     }
@@ -335,7 +343,8 @@ async function enrollOne(
       }
     }
     node = await toAvailable(ironic, uuid, poller, options, step);
-    if (spec.power !== undefined) {
+    // Never power a deployed node off (or on) under its user: power is set only on free nodes.
+    if (spec.power !== undefined && node.provision_state === PS.available && !node.instance_uuid) {
       const target = spec.power === 'on' ? POWER_ON : POWER_OFF;
       if (node.power_state !== target) {
         await ironic.setPowerState(uuid, target);

@@ -78,6 +78,20 @@ const ALLOCATION_FIELDS = [
   'resource_class',
 ] as const;
 
+const DEPLOY_UNDER_WAY = new Set<string>([
+  PS.deploying,
+  PS.waitCallBack,
+  PS.active,
+  PS.deployFailed,
+]);
+
+function isInvalidState(error: unknown): boolean {
+  return (
+    error instanceof Conflict &&
+    (error.cause as { code?: string } | undefined)?.code === 'InvalidState'
+  );
+}
+
 /** One machine of a request as it goes through claim → deploy → running. */
 interface Slot {
   readonly index: number;
@@ -337,13 +351,19 @@ export class BaremetalProvider implements Provider {
     // 2. Claim nodes for the rest: all of them or none.
     const missing = slots.filter((s) => s.instance === undefined);
     if (missing.length > 0) {
-      requirement = chooseRequirement(spec, missing.length, {
-        nodes,
-        sizes: this.#sizes(nodes),
-        requiredTraits: this.#config.requiredTraits,
-        defaultResourceClass: this.#config.defaultResourceClass,
-        provider: this.name,
-      });
+      // An image built for one architecture picks nodes of that one unless the spec says otherwise.
+      const arch = spec.arch ?? image.arch;
+      requirement = chooseRequirement(
+        { ...spec, ...(arch === undefined ? {} : { arch }) },
+        missing.length,
+        {
+          nodes,
+          sizes: this.#sizes(nodes),
+          requiredTraits: this.#config.requiredTraits,
+          defaultResourceClass: this.#config.defaultResourceClass,
+          provider: this.name,
+        },
+      );
       const free = candidates(nodes, requirement, this.#config.defaultResourceClass);
       if (useAllocations)
         await this.#claimByAllocation(missing, requirement, free, labelsOf, signal);
@@ -492,6 +512,17 @@ export class BaremetalProvider implements Provider {
         .filter((s) => s.node === undefined || s.node.provision_state === PS.available)
         .map((s) => this.#deleteAllocation(s.allocation!.uuid, signal)),
     );
+    // NOTE: "could not reserve any of N suitable nodes" means the nodes were locked by
+    // concurrent work, not taken: the same request can succeed a moment later.
+    if (failed.every((f) => /could not reserve any of/i.test(f.error)))
+      throw new Conflict(
+        `nodes were busy while claiming ${failed.map((f) => f.name).join(', ')}: ${failed[0]!.error}`,
+        {
+          provider: this.name,
+          retryable: true,
+          cause: { code: 'AllocationContention', message: failed[0]!.error },
+        },
+      );
     const sizes = this.#sizes(await this.#allNodes(signal));
     throw new InsufficientCapacity(
       `no node could be claimed for ${failed.map((f) => f.name).join(', ')}: ${failed[0]!.error} (free now: ${freeSummary(sizes)})`,
@@ -626,11 +657,13 @@ export class BaremetalProvider implements Provider {
         signal,
       );
     } catch (error) {
-      // Already deploying: an earlier try's request got through after all.
-      if (!(
-        error instanceof Conflict &&
-        (error.cause as { code?: string } | undefined)?.code === 'InvalidState'
-      ))
+      if (!isInvalidState(error)) throw error;
+      // Already deploying: an earlier try's request got through after all. Anything
+      // else (an operator moved the node) is a real conflict.
+      const now = await this.#call(what, () =>
+        this.#ironic.getNode(node.uuid, { fields: NODE_FIELDS, signal }),
+      );
+      if (!DEPLOY_UNDER_WAY.has(now.provision_state ?? '') || now.instance_uuid !== slot.instance)
         throw error;
     }
   }
@@ -905,10 +938,7 @@ export class BaremetalProvider implements Provider {
       );
     } catch (error) {
       // Someone else started the teardown in between: it is under way, which is all we promise.
-      if (
-        error instanceof Conflict &&
-        (error.cause as { code?: string } | undefined)?.code === 'InvalidState'
-      ) {
+      if (isInvalidState(error)) {
         const now = await this.#call('re-reading node', () =>
           this.#ironic.getNode(node.uuid, { fields: NODE_FIELDS, signal }),
         );
