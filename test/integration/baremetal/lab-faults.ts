@@ -89,7 +89,9 @@ export class LabFaults implements ContractFaults {
    * for real, with Ironic's own message.
    */
   async #withCandidatesGone(url: string, init: RequestInit): Promise<Response> {
-    const body = JSON.parse(String(init.body)) as { candidate_nodes?: string[] };
+    const body = JSON.parse(typeof init.body === 'string' ? init.body : '{}') as {
+      candidate_nodes?: string[];
+    };
     const nodes = body.candidate_nodes ?? [];
     await Promise.all(
       nodes.map((n) => this.ironic.setMaintenance(n, true, 'kumo contract test: capacity fault')),
