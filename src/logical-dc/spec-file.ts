@@ -226,6 +226,74 @@ function relativeName(path: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
+/** Spec files are small; these bounds keep hostile input from exhausting the parser. */
+const MAX_BYTES = 4 * 1024 * 1024;
+const MAX_FLOW_DEPTH = 100;
+const MAX_BLOCK_DEPTH = 400;
+const MAX_LISTED_ISSUES = 50;
+
+/**
+ * Refuses input nested deeper than any spec needs, before the YAML parser sees it: the
+ * parser recurses per level, and very deep input exhausts the stack (and, repeated, can
+ * take the whole process down inside V8's regexp compiler).
+ */
+function nestingProblem(
+  text: string,
+): { message: string; line: number; column: number } | undefined {
+  if (text.length > MAX_BYTES)
+    return { message: `the file is larger than ${MAX_BYTES} bytes`, line: 1, column: 1 };
+  let depth = 0;
+  let line = 1;
+  let column = 0;
+  let quote: string | undefined;
+  let comment = false;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    column++;
+    if (ch === '\n') {
+      line++;
+      column = 0;
+      comment = false;
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (comment) continue;
+    if (quote !== undefined) {
+      if (ch === '\\' && quote === '"') i++;
+      else if (ch === quote) quote = undefined;
+      continue;
+    }
+    if (lineStart) {
+      // Indentation and the "- " / "? " / ": " indicators that open a level each.
+      if (ch === ' ') indent++;
+      else if ((ch === '-' || ch === '?' || ch === ':') && text[i + 1] === ' ') indent += 2;
+      else lineStart = false;
+      if (indent > MAX_BLOCK_DEPTH)
+        return {
+          message: `indented or nested deeper than ${MAX_BLOCK_DEPTH} columns`,
+          line,
+          column,
+        };
+      if (lineStart) continue;
+    }
+    if (ch === '#' && (i === 0 || /\s/.test(text[i - 1]!))) comment = true;
+    else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '[' || ch === '{') {
+      depth++;
+      if (depth > MAX_FLOW_DEPTH)
+        return {
+          message: `nested deeper than ${MAX_FLOW_DEPTH} levels of [ ] and { }`,
+          line,
+          column,
+        };
+    } else if ((ch === ']' || ch === '}') && depth > 0) depth--;
+  }
+  return undefined;
+}
+
 /**
  * Parses a spec file's text. `file` names it in errors and anchors relative paths.
  *
@@ -239,6 +307,14 @@ function relativeName(path: string): string {
 export function parseSpecText(text: string, file: string): SpecFile {
   const path = resolve(file);
   const shown = relativeName(path);
+  const tooDeep = nestingProblem(text);
+  if (tooDeep !== undefined)
+    throw new ValidationError(
+      `${shown}:${tooDeep.line}:${tooDeep.column} ${tooDeep.message}; a spec file never needs that`,
+      {
+        issues: [{ path: '(syntax)', ...tooDeep }],
+      },
+    );
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const at = (offset: number): { line: number; column: number } => {
@@ -253,8 +329,11 @@ export function parseSpecText(text: string, file: string): SpecFile {
     const placed = issues.map((i) =>
       i.line !== undefined ? i : { ...i, ...(locate(i.path) ?? { line: 1, column: 1 }) },
     );
-    const lines = placed.map((i) => `  ${shown}:${i.line}:${i.column} ${i.path}: ${i.message}`);
+    const lines = placed
+      .slice(0, MAX_LISTED_ISSUES)
+      .map((i) => `  ${shown}:${i.line}:${i.column} ${i.path}: ${i.message}`);
     const n = placed.length;
+    if (n > MAX_LISTED_ISSUES) lines.push(`  … and ${n - MAX_LISTED_ISSUES} more`);
     return new ValidationError(
       `${shown} has ${n} problem${n === 1 ? '' : 's'}:\n${lines.join('\n')}`,
       { issues: placed, details: { file: shown } },
