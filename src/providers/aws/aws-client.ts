@@ -48,7 +48,10 @@ export class Ec2Pacer {
     if (this.config.retryMode !== 'adaptive') return undefined;
     let gate = this.#gates.get(api);
     if (gate === undefined) {
-      gate = new AdaptiveGate(requestBucket(api, this.config.rateLimits).refillPerSecond * this.config.apiRateScale, this.clock);
+      gate = new AdaptiveGate(
+        requestBucket(api, this.config.rateLimits).refillPerSecond * this.config.apiRateScale,
+        this.clock,
+      );
       this.#gates.set(api, gate);
     }
     return gate;
@@ -60,7 +63,13 @@ export class Ec2Pacer {
     if (resourceLimit !== undefined && instances > 0) {
       let bucket = this.#resources.get(api);
       if (bucket === undefined) {
-        bucket = new WeightedBucket({ size: resourceLimit.size, refillPerSecond: resourceLimit.refillPerSecond * this.config.apiRateScale }, this.clock);
+        bucket = new WeightedBucket(
+          {
+            size: resourceLimit.size,
+            refillPerSecond: resourceLimit.refillPerSecond * this.config.apiRateScale,
+          },
+          this.clock,
+        );
         this.#resources.set(api, bucket);
       }
       await bucket.take(instances);
@@ -110,7 +119,9 @@ export class Ec2 {
       region: config.region,
       ...(config.profile === undefined ? {} : { profile: config.profile }),
       // NOTE: the SDK writes bookkeeping into a static credentials object, so it gets a copy.
-      ...(credentials === undefined ? {} : { credentials: typeof credentials === 'function' ? credentials : { ...credentials } }),
+      ...(credentials === undefined
+        ? {}
+        : { credentials: typeof credentials === 'function' ? credentials : { ...credentials } }),
       ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
       maxAttempts: config.maxAttempts,
       retryStrategy: new AwsRetryStrategy({
@@ -118,9 +129,13 @@ export class Ec2 {
         clock: deps.clock,
         random: deps.random,
         noRetryCodes: CAPACITY_CODES,
-        onRetry: ({ code }) => this.retries.set(code ?? 'unknown', (this.retries.get(code ?? 'unknown') ?? 0) + 1),
+        onRetry: ({ code }) =>
+          this.retries.set(code ?? 'unknown', (this.retries.get(code ?? 'unknown') ?? 0) + 1),
       }),
-      requestHandler: { requestTimeout: config.requestTimeoutMs, connectionTimeout: Math.min(10_000, config.requestTimeoutMs) },
+      requestHandler: {
+        requestTimeout: config.requestTimeoutMs,
+        connectionTimeout: Math.min(10_000, config.requestTimeoutMs),
+      },
     });
     // Each HTTP attempt (retries included) waits its turn in the pacer; placed before
     // signing so a long wait never sends an expired signature.
@@ -132,12 +147,15 @@ export class Ec2 {
       };
     // NOTE: the stack's middleware type is a union over all steps, which a plain
     // function cannot be inferred as; this one is a finalize-step middleware.
-    this.client.middlewareStack.addRelativeTo(pace as unknown as Parameters<EC2Client['middlewareStack']['add']>[0], {
-      relation: 'before',
-      toMiddleware: 'httpSigningMiddleware',
-      name: 'kumoEc2Pacer',
-      override: true,
-    });
+    this.client.middlewareStack.addRelativeTo(
+      pace as unknown as Parameters<EC2Client['middlewareStack']['add']>[0],
+      {
+        relation: 'before',
+        toMiddleware: 'httpSigningMiddleware',
+        name: 'kumoEc2Pacer',
+        override: true,
+      },
+    );
   }
 
   /**
@@ -148,7 +166,11 @@ export class Ec2 {
    * const out = await ec2.call('DescribeVpcs', (c, abortSignal) => c.send(new DescribeVpcsCommand({}), { abortSignal }));
    * ```
    */
-  async call<T>(api: string, run: (client: EC2Client, abortSignal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async call<T>(
+    api: string,
+    run: (client: EC2Client, abortSignal: AbortSignal | undefined) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     try {
       return await run(this.client, signal);
     } catch (err) {

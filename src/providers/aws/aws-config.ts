@@ -18,29 +18,44 @@ export const BucketLimitSchema = z
 
 const StaticCredentialsSchema = z
   .object({
-    accessKeyId: z.string().min(16, 'accessKeyId looks too short for an AWS access key id').max(128),
+    accessKeyId: z
+      .string()
+      .min(16, 'accessKeyId looks too short for an AWS access key id')
+      .max(128),
     secretAccessKey: z.string().min(1, 'secretAccessKey cannot be empty'),
     sessionToken: z.string().min(1).optional(),
   })
   .strict();
 
 /** A credentials provider function as the SDK takes it (`fromSSO()`, `fromTemporaryCredentials()`, …). */
-export type AwsCredentialsProvider = () => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date }>;
+export type AwsCredentialsProvider = () => Promise<{
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}>;
 
-const CredentialsProviderSchema = z.custom<AwsCredentialsProvider>((v) => typeof v === 'function', 'must be a function returning credentials');
+const CredentialsProviderSchema = z.custom<AwsCredentialsProvider>(
+  (v) => typeof v === 'function',
+  'must be a function returning credentials',
+);
 
 export const AwsOptionsSchema = z
   .object({
     /** Name the provider is registered under; set on every machine. Default `aws`. */
     name: z.string().min(1).max(63).default('aws'),
     /** The region, e.g. `us-east-1`. */
-    region: z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, 'must be an AWS region such as us-east-1'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, 'must be an AWS region such as us-east-1'),
     /** A profile of the shared config files (`~/.aws/config`, `~/.aws/credentials`), SSO profiles included. */
     profile: z.string().min(1).optional(),
     /** Explicit credentials (static or a provider function); absent means the SDK's default chain. */
     credentials: z.union([StaticCredentialsSchema, CredentialsProviderSchema]).optional(),
     /** Another endpoint (a VPC interface endpoint, a FIPS endpoint, a local emulator). */
-    endpoint: z.url({ message: 'endpoint must be a URL such as https://ec2.us-east-1.amazonaws.com' }).optional(),
+    endpoint: z
+      .url({ message: 'endpoint must be a URL such as https://ec2.us-east-1.amazonaws.com' })
+      .optional(),
     /** `adaptive` also slows the client after throttling, as the SDK's adaptive mode does. */
     retryMode: z.enum(['adaptive', 'standard']).default('adaptive'),
     /** Tries per EC2 call, the first included (the SDK's `maxAttempts`). */
@@ -54,7 +69,12 @@ export const AwsOptionsSchema = z
     /** Pace at this fraction of EC2's documented rates (lower it when other tools share the account). */
     apiRateScale: z.number().positive().max(1).default(1),
     /** Per-API overrides of the documented request buckets, e.g. `{ CreateTags: { size: 200, refillPerSecond: 20 } }` after a limit increase. */
-    rateLimits: z.record(z.string().regex(/^[A-Z][A-Za-z0-9]+$/, 'keys are EC2 API names such as CreateTags'), BucketLimitSchema).default({}),
+    rateLimits: z
+      .record(
+        z.string().regex(/^[A-Z][A-Za-z0-9]+$/, 'keys are EC2 API names such as CreateTags'),
+        BucketLimitSchema,
+      )
+      .default({}),
     /** Instances per RunInstances call (MinCount = MaxCount). Keep it unchanged while a request may be retried. */
     chunkSize: z.number().int().min(1).max(1000).default(100),
     /** On InsufficientInstanceCapacity: `fail`, or launch the chunk in the next zone offering the size. */

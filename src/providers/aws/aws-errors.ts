@@ -32,7 +32,13 @@ const AUTH = new Set([
   'AccessDeniedException',
   'UnrecognizedClientException',
 ]);
-const THROTTLED = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'RequestThrottled', 'TooManyRequestsException']);
+const THROTTLED = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'RequestThrottled',
+  'TooManyRequestsException',
+]);
 const QUOTA = new Set([
   'InstanceLimitExceeded',
   'VcpuLimitExceeded',
@@ -101,7 +107,16 @@ const CONFLICT = new Set([
   'InvalidGroup.InUse',
 ]);
 /** Connection-level failures: the call may or may not have taken effect. */
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** What an SDK error looks like from outside (the SDK's `ServiceException` and its network errors). */
 interface SdkErrorShape {
@@ -132,7 +147,11 @@ export function awsCode(err: unknown): string | undefined {
 
 /** Instance ids named in an `InvalidInstanceID.NotFound` message ("The instance IDs 'i-1, i-2' do not exist"). */
 export function missingInstanceIds(err: unknown): string[] {
-  const message = isKumoError(err) ? ((err.cause as CloudCause | undefined)?.message ?? err.message) : err instanceof Error ? err.message : '';
+  const message = isKumoError(err)
+    ? ((err.cause as CloudCause | undefined)?.message ?? err.message)
+    : err instanceof Error
+      ? err.message
+      : '';
   return [...message.matchAll(/\bi-[0-9a-f]{8,17}\b/g)].map((m) => m[0]);
 }
 
@@ -147,7 +166,10 @@ export function missingInstanceIds(err: unknown): string[] {
  */
 export function toKumoError(err: unknown, context: { provider: string; action: string }): Error {
   if (isKumoError(err)) return err;
-  if (!isSdkError(err)) return new ProviderError(`EC2 ${context.action} failed: ${scrub(String(err))}`, { provider: context.provider });
+  if (!isSdkError(err))
+    return new ProviderError(`EC2 ${context.action} failed: ${scrub(String(err))}`, {
+      provider: context.provider,
+    });
   if (err.name === 'AbortError') return err;
   const status = err.$metadata?.httpStatusCode;
   const requestId = err.$metadata?.requestId;
@@ -164,16 +186,32 @@ export function toKumoError(err: unknown, context: { provider: string; action: s
   const text = `EC2 ${context.action}: ${message}${requestId === undefined ? '' : ` (request ${requestId})`}`;
   let out: KumoError;
   if (networkCode !== undefined || code === 'TimeoutError' || code === 'RequestTimeout')
-    out = new Timeout(`EC2 ${context.action}: the connection failed (${code}); the call may have taken effect — retry with the same idempotency key`, options);
+    out = new Timeout(
+      `EC2 ${context.action}: the connection failed (${code}); the call may have taken effect — retry with the same idempotency key`,
+      options,
+    );
   else if (err.name === 'CredentialsProviderError')
-    out = new AuthError(`no AWS credentials found (${message}); set AWS_PROFILE or AWS_ACCESS_KEY_ID, run \`aws sso login\`, or pass profile`, options);
+    out = new AuthError(
+      `no AWS credentials found (${message}); set AWS_PROFILE or AWS_ACCESS_KEY_ID, run \`aws sso login\`, or pass profile`,
+      options,
+    );
   else if (AUTH.has(code)) out = new AuthError(text, options);
   else if (THROTTLED.has(code)) out = new Throttled(text, options);
   else if (QUOTA.has(code)) out = new QuotaExceeded(text, options);
   else if (CAPACITY_CODES.has(code)) out = new InsufficientCapacity(text, options);
-  else if (code.endsWith('.NotFound') || code === 'InvalidAMIID.Unavailable' || code === 'InvalidInstanceID.NotFound') out = new NotFound(text, options);
+  else if (
+    code.endsWith('.NotFound') ||
+    code === 'InvalidAMIID.Unavailable' ||
+    code === 'InvalidInstanceID.NotFound'
+  )
+    out = new NotFound(text, options);
   else if (CONFLICT.has(code)) out = new Conflict(text, options);
-  else if (VALIDATION.has(code) || code.endsWith('.Malformed')) out = new ValidationError(text, options);
-  else out = new ProviderError(text, { ...options, retryable: (status ?? 0) >= 500 || err.$fault === 'server' });
+  else if (VALIDATION.has(code) || code.endsWith('.Malformed'))
+    out = new ValidationError(text, options);
+  else
+    out = new ProviderError(text, {
+      ...options,
+      retryable: (status ?? 0) >= 500 || err.$fault === 'server',
+    });
   return out;
 }

@@ -15,9 +15,29 @@
  * - Before launching, one DescribeInstances by the request's tags finds what an
  *   earlier try made: complete chunks are skipped, untagged instances are tagged.
  */
-import { CreateTagsCommand, DescribeInstancesCommand, RunInstancesCommand, type Instance, type Reservation, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import {
+  CreateTagsCommand,
+  DescribeInstancesCommand,
+  RunInstancesCommand,
+  type Instance,
+  type Reservation,
+  type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
-import { fromAwsTags, isKumoError, machineName, retry, shortHash, TAG_DC, TAG_ID, TAG_KEY, toAwsTags, type Clock, type Labels, type Random } from '../../core/index.js';
+import {
+  fromAwsTags,
+  isKumoError,
+  machineName,
+  retry,
+  shortHash,
+  TAG_DC,
+  TAG_ID,
+  TAG_KEY,
+  toAwsTags,
+  type Clock,
+  type Labels,
+  type Random,
+} from '../../core/index.js';
 import type { Ec2 } from './aws-client.js';
 import { awsCode } from './aws-errors.js';
 import { launchTag, machineIdOf, TAG_LAUNCH, TAG_NAME } from './aws-mapper.js';
@@ -60,7 +80,11 @@ export function clientToken(dc: string, key: string, chunk: number): string {
 }
 
 /** The zone order a chunk tries: starting at a zone chosen by the key, so pools spread evenly. */
-export function zoneOrder(placements: readonly Placement[], key: string, chunk: number): Placement[] {
+export function zoneOrder(
+  placements: readonly Placement[],
+  key: string,
+  chunk: number,
+): Placement[] {
   const n = placements.length;
   const start = parseInt(createHash('sha256').update(key).digest('hex').slice(0, 8), 16) % n;
   return Array.from({ length: n }, (_, k) => placements[(start + chunk + k) % n]!);
@@ -75,7 +99,16 @@ export interface LaunchPlan {
   readonly placements: readonly Placement[];
   readonly capacityFallback: 'fail' | 'next-zone';
   /** RunInstances parameters shared by every chunk (image, type, key, user data, …). */
-  readonly base: Omit<RunInstancesCommandInput, 'MinCount' | 'MaxCount' | 'ClientToken' | 'TagSpecifications' | 'SubnetId' | 'SecurityGroupIds' | 'Placement'>;
+  readonly base: Omit<
+    RunInstancesCommandInput,
+    | 'MinCount'
+    | 'MaxCount'
+    | 'ClientToken'
+    | 'TagSpecifications'
+    | 'SubnetId'
+    | 'SecurityGroupIds'
+    | 'Placement'
+  >;
   /** Tags on every instance and volume of the request (labels and ownership). */
   readonly tags: Labels;
   readonly signal?: AbortSignal | undefined;
@@ -88,9 +121,21 @@ export interface Launched {
   readonly failure?: unknown;
 }
 
+/** Most values kumo puts in one EC2 filter. */
+const MAX_FILTER_VALUES = 100;
+
+interface KeyLookup {
+  readonly dc: string;
+  readonly key: string;
+  readonly resolve: (instances: Instance[]) => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export class Launcher {
   /** The zone each chunk token last launched in, so a retry goes back there first. */
   readonly #chunkZones = new Map<string, Placement>();
+  readonly #lookups: KeyLookup[] = [];
+  #flushing = false;
 
   constructor(
     readonly ec2: Ec2,
@@ -98,26 +143,61 @@ export class Launcher {
     readonly random: Random,
   ) {}
 
-  /** Instances a request made, found by its ownership tags (terminated ones included). */
-  async describeByKey(dc: string, key: string, signal?: AbortSignal): Promise<Instance[]> {
+  /**
+   * Instances a request made, found by its ownership tags (terminated ones included).
+   * Lookups that arrive together share one DescribeInstances: many small concurrent
+   * requests cost one call, not one each.
+   */
+  describeByKey(dc: string, key: string): Promise<Instance[]> {
+    return new Promise((resolve, reject) => {
+      this.#lookups.push({ dc, key, resolve, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        queueMicrotask(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#lookups.length > 0) {
+        const batch = this.#lookups.splice(0, MAX_FILTER_VALUES);
+        try {
+          const found = await this.#describeKeys(
+            [...new Set(batch.map((b) => b.dc))],
+            [...new Set(batch.map((b) => b.key))],
+          );
+          for (const b of batch)
+            b.resolve(
+              found.filter((i) => {
+                const t = fromAwsTags(i.Tags);
+                return t[TAG_DC] === b.dc && t[TAG_KEY] === b.key;
+              }),
+            );
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #describeKeys(dcs: string[], keys: string[]): Promise<Instance[]> {
     const out: Instance[] = [];
     let token: string | undefined;
     do {
-      const page = await this.ec2.call(
-        'DescribeInstances',
-        (c, s) =>
-          c.send(
-            new DescribeInstancesCommand({
-              Filters: [
-                { Name: `tag:${TAG_KEY}`, Values: [key] },
-                { Name: `tag:${TAG_DC}`, Values: [dc] },
-              ],
-              MaxResults: 1000,
-              ...(token === undefined ? {} : { NextToken: token }),
-            }),
-            { abortSignal: s },
-          ),
-        signal,
+      const page = await this.ec2.call('DescribeInstances', (c) =>
+        c.send(
+          new DescribeInstancesCommand({
+            Filters: [
+              { Name: `tag:${TAG_KEY}`, Values: keys },
+              { Name: `tag:${TAG_DC}`, Values: dcs },
+            ],
+            MaxResults: 1000,
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+        ),
       );
       for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []));
       token = page.NextToken || undefined;
@@ -132,14 +212,21 @@ export class Launcher {
       const m = /-(\d+)$/.exec(machineIdOf(i));
       return m === null ? undefined : Number(m[1]);
     };
-    for (const i of await this.describeByKey(plan.dc, plan.key, plan.signal)) {
+    for (const i of await this.describeByKey(plan.dc, plan.key)) {
       const slot = slotOf(i);
-      if (slot === undefined || slot >= plan.count || machineIdOf(i) !== machineName(plan.prefix, slot)) continue;
+      if (
+        slot === undefined ||
+        slot >= plan.count ||
+        machineIdOf(i) !== machineName(plan.prefix, slot)
+      )
+        continue;
       const seen = bySlot.get(slot);
       // A live instance wins over a terminated one of the same name.
       if (seen === undefined || seen.State?.Name === 'terminated') bySlot.set(slot, i);
     }
-    const todo = chunks.filter((c) => Array.from({ length: c.count }, (_, k) => c.first + k).some((slot) => !bySlot.has(slot)));
+    const todo = chunks.filter((c) =>
+      Array.from({ length: c.count }, (_, k) => c.first + k).some((slot) => !bySlot.has(slot)),
+    );
     const results = await Promise.allSettled(todo.map((c) => this.#launchChunk(plan, c)));
     let failure: unknown;
     for (const [n, r] of results.entries()) {
@@ -147,7 +234,8 @@ export class Launcher {
         failure ??= r.reason;
         continue;
       }
-      for (const i of r.value.Instances ?? []) if (i.AmiLaunchIndex !== undefined) bySlot.set(todo[n]!.first + i.AmiLaunchIndex, i);
+      for (const i of r.value.Instances ?? [])
+        if (i.AmiLaunchIndex !== undefined) bySlot.set(todo[n]!.first + i.AmiLaunchIndex, i);
     }
     await this.#tagNames(plan, bySlot);
     return failure === undefined ? { bySlot } : { bySlot, failure };
@@ -170,15 +258,23 @@ export class Launcher {
         MaxCount: chunk.count,
         ClientToken: token,
         ...(p.subnetId === undefined ? {} : { SubnetId: p.subnetId }),
-        ...(p.securityGroupIds === undefined || p.securityGroupIds.length === 0 ? {} : { SecurityGroupIds: [...p.securityGroupIds] }),
-        ...(p.subnetId === undefined && p.zone !== undefined ? { Placement: { AvailabilityZone: p.zone } } : {}),
+        ...(p.securityGroupIds === undefined || p.securityGroupIds.length === 0
+          ? {}
+          : { SecurityGroupIds: [...p.securityGroupIds] }),
+        ...(p.subnetId === undefined && p.zone !== undefined
+          ? { Placement: { AvailabilityZone: p.zone } }
+          : {}),
         TagSpecifications: [
           { ResourceType: 'instance', Tags: toAwsTags(tags) },
           { ResourceType: 'volume', Tags: toAwsTags(plan.tags) },
         ],
       };
       try {
-        const reservation = await this.ec2.call('RunInstances', (c, s) => c.send(new RunInstancesCommand(input), { abortSignal: s }), plan.signal);
+        const reservation = await this.ec2.call(
+          'RunInstances',
+          (c, s) => c.send(new RunInstancesCommand(input), { abortSignal: s }),
+          plan.signal,
+        );
         this.#chunkZones.set(token, p);
         return reservation;
       } catch (err) {
@@ -192,7 +288,9 @@ export class Launcher {
 
   /** One CreateTags per instance still without its `kumo-id`: EC2 tags each instance of a launch alike. */
   async #tagNames(plan: LaunchPlan, bySlot: ReadonlyMap<number, Instance>): Promise<void> {
-    const untagged = [...bySlot].filter(([, i]) => fromAwsTags(i.Tags)[TAG_ID] === undefined && i.State?.Name !== 'terminated');
+    const untagged = [...bySlot].filter(
+      ([, i]) => fromAwsTags(i.Tags)[TAG_ID] === undefined && i.State?.Name !== 'terminated',
+    );
     await Promise.all(
       untagged.map(async ([slot, instance]) => {
         const id = machineName(plan.prefix, slot);
@@ -203,12 +301,31 @@ export class Launcher {
           () =>
             this.ec2.call(
               'CreateTags',
-              (c, s) => c.send(new CreateTagsCommand({ Resources: [instanceId], Tags: toAwsTags({ [TAG_ID]: id, [TAG_NAME]: id }) }), { abortSignal: s }),
+              (c, s) =>
+                c.send(
+                  new CreateTagsCommand({
+                    Resources: [instanceId],
+                    Tags: toAwsTags({ [TAG_ID]: id, [TAG_NAME]: id }),
+                  }),
+                  { abortSignal: s },
+                ),
               plan.signal,
             ),
-          { attempts: 8, baseMs: 1000, maxMs: 8000, clock: this.clock, random: this.random, retryable: (err) => awsCode(err) === 'InvalidInstanceID.NotFound', ...(plan.signal === undefined ? {} : { signal: plan.signal }) },
+          {
+            attempts: 8,
+            baseMs: 1000,
+            maxMs: 8000,
+            clock: this.clock,
+            random: this.random,
+            retryable: (err) => awsCode(err) === 'InvalidInstanceID.NotFound',
+            ...(plan.signal === undefined ? {} : { signal: plan.signal }),
+          },
         );
-        instance.Tags = [...(instance.Tags ?? []).filter((t) => t.Key !== TAG_ID && t.Key !== TAG_NAME), { Key: TAG_ID, Value: id }, { Key: TAG_NAME, Value: id }];
+        instance.Tags = [
+          ...(instance.Tags ?? []).filter((t) => t.Key !== TAG_ID && t.Key !== TAG_NAME),
+          { Key: TAG_ID, Value: id },
+          { Key: TAG_NAME, Value: id },
+        ];
       }),
     );
   }

@@ -34,8 +34,13 @@ export const RESOURCE_BUCKETS: Readonly<Record<string, BucketLimit>> = {
 };
 
 /** The request bucket of `api`, with overrides applied. */
-export function requestBucket(api: string, overrides: Readonly<Record<string, BucketLimit>> = {}): BucketLimit {
-  return overrides[api] ?? API_BUCKETS[api] ?? (api.startsWith('Describe') ? NON_MUTATING : MUTATING);
+export function requestBucket(
+  api: string,
+  overrides: Readonly<Record<string, BucketLimit>> = {},
+): BucketLimit {
+  return (
+    overrides[api] ?? API_BUCKETS[api] ?? (api.startsWith('Describe') ? NON_MUTATING : MUTATING)
+  );
 }
 
 /**
@@ -58,7 +63,10 @@ export class WeightedBucket {
 
   #refill(): void {
     const now = this.clock.now();
-    this.#tokens = Math.min(this.limit.size, this.#tokens + ((now - this.#at) / 1000) * this.limit.refillPerSecond);
+    this.#tokens = Math.min(
+      this.limit.size,
+      this.#tokens + ((now - this.#at) / 1000) * this.limit.refillPerSecond,
+    );
     this.#at = now;
   }
 
@@ -68,7 +76,10 @@ export class WeightedBucket {
     const turn = this.#tail.then(async () => {
       this.#refill();
       if (this.#tokens < want) {
-        await this.clock.sleep(Math.ceil(((want - this.#tokens) / this.limit.refillPerSecond) * 1000), signal);
+        await this.clock.sleep(
+          Math.ceil(((want - this.#tokens) / this.limit.refillPerSecond) * 1000),
+          signal,
+        );
         this.#refill();
       }
       this.#tokens -= want;

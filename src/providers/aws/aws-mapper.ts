@@ -2,7 +2,12 @@
  * Pure translations between EC2's shapes and kumo's neutral model: instance → Machine,
  * instance type → Size, image → Image, firewall rule ↔ IpPermission. No I/O here.
  */
-import type { Image as Ec2Image, Instance, InstanceTypeInfo, IpPermission } from '@aws-sdk/client-ec2';
+import type {
+  Image as Ec2Image,
+  Instance,
+  InstanceTypeInfo,
+  IpPermission,
+} from '@aws-sdk/client-ec2';
 import {
   fromAwsTags,
   machineName,
@@ -55,12 +60,15 @@ export function toInstanceStateNames(states: readonly MachineState[]): string[] 
  * kumo's name of an instance: its `kumo-id` tag, or — before that tag is written — the
  * name its launch tag and launch index imply, or else the instance id.
  */
-export function machineIdOf(instance: Pick<Instance, 'InstanceId' | 'Tags' | 'AmiLaunchIndex'>): string {
+export function machineIdOf(
+  instance: Pick<Instance, 'InstanceId' | 'Tags' | 'AmiLaunchIndex'>,
+): string {
   const tags = fromAwsTags(instance.Tags);
   const id = tags[TAG_ID];
   if (id !== undefined && id !== '') return id;
   const launch = parseLaunchTag(tags[TAG_LAUNCH]);
-  if (launch !== undefined && instance.AmiLaunchIndex !== undefined) return machineName(launch.prefix, launch.first + instance.AmiLaunchIndex);
+  if (launch !== undefined && instance.AmiLaunchIndex !== undefined)
+    return machineName(launch.prefix, launch.first + instance.AmiLaunchIndex);
   return instance.InstanceId ?? 'unknown';
 }
 
@@ -68,7 +76,9 @@ export function launchTag(prefix: string, first: number): string {
   return `${prefix}/${first}`;
 }
 
-export function parseLaunchTag(value: string | undefined): { prefix: string; first: number } | undefined {
+export function parseLaunchTag(
+  value: string | undefined,
+): { prefix: string; first: number } | undefined {
   const m = value === undefined ? null : /^(.+)\/(\d+)$/.exec(value);
   return m === null ? undefined : { prefix: m[1]!, first: Number(m[2]) };
 }
@@ -95,12 +105,27 @@ export function toMachine(instance: Instance, ctx: MachineContext): Machine {
   const state = toMachineState(instance.State?.Name);
   const spot = instance.InstanceLifecycle === 'spot';
   const addresses: Machine['addresses'][number][] = [];
-  if (instance.PrivateIpAddress) addresses.push({ type: 'private', address: instance.PrivateIpAddress });
-  if (instance.PublicIpAddress) addresses.push({ type: 'public', address: instance.PublicIpAddress });
+  if (instance.PrivateIpAddress)
+    addresses.push({ type: 'private', address: instance.PrivateIpAddress });
+  if (instance.PublicIpAddress)
+    addresses.push({ type: 'public', address: instance.PublicIpAddress });
   // An EBS-only size has the disk kumo gave it at launch, recorded in a tag.
   const rootGiB = Number(fromAwsTags(instance.Tags)[TAG_DISK] ?? 0);
-  const resources = ctx.size === undefined ? ZERO : { ...ctx.size.resources, ...(ctx.size.extra.storage === 'ebs' ? { diskGiB: Number.isFinite(rootGiB) ? rootGiB : 0 } : {}) };
-  const price = ctx.size === undefined ? undefined : spot ? (ctx.size.spotPricePerHour ?? ctx.size.pricePerHour) : ctx.size.pricePerHour;
+  const resources =
+    ctx.size === undefined
+      ? ZERO
+      : {
+          ...ctx.size.resources,
+          ...(ctx.size.extra.storage === 'ebs'
+            ? { diskGiB: Number.isFinite(rootGiB) ? rootGiB : 0 }
+            : {}),
+        };
+  const price =
+    ctx.size === undefined
+      ? undefined
+      : spot
+        ? (ctx.size.spotPricePerHour ?? ctx.size.pricePerHour)
+        : ctx.size.pricePerHour;
   const reason = instance.StateReason?.Message;
   return {
     id: machineIdOf(instance),
@@ -117,19 +142,25 @@ export function toMachine(instance: Instance, ctx: MachineContext): Machine {
     labels: labelsOf(instance.Tags),
     ...(price === undefined ? {} : { pricePerHour: price }),
     createdAt: (instance.LaunchTime ?? new Date(0)).toISOString(),
-    ...((state === 'terminated' || state === 'error') && reason !== undefined && reason !== '' ? { error: reason } : {}),
+    ...((state === 'terminated' || state === 'error') && reason !== undefined && reason !== ''
+      ? { error: reason }
+      : {}),
   };
 }
 
 /** One instance type as a neutral size; `zones` from DescribeInstanceTypeOfferings. */
-export function toSize(info: InstanceTypeInfo, ctx: { provider: string; zones: readonly string[]; pricePerHour: number | undefined }): Size | undefined {
+export function toSize(
+  info: InstanceTypeInfo,
+  ctx: { provider: string; zones: readonly string[]; pricePerHour: number | undefined },
+): Size | undefined {
   const name = info.InstanceType;
   const cpus = info.VCpuInfo?.DefaultVCpus;
   const memoryMiB = info.MemoryInfo?.SizeInMiB;
   const archs = info.ProcessorInfo?.SupportedArchitectures ?? [];
   const arch = archs.includes('arm64') ? 'arm64' : archs.includes('x86_64') ? 'x86_64' : undefined;
   // Mac types (x86_64_mac, arm64_mac) need dedicated hosts; kumo does not offer them.
-  if (name === undefined || cpus === undefined || memoryMiB === undefined || arch === undefined) return undefined;
+  if (name === undefined || cpus === undefined || memoryMiB === undefined || arch === undefined)
+    return undefined;
   const gpus = (info.GpuInfo?.Gpus ?? []).reduce((n, g) => n + (g.Count ?? 0), 0);
   const localGiB = info.InstanceStorageInfo?.TotalSizeInGB;
   const spot = (info.SupportedUsageClasses ?? []).includes('spot');
@@ -151,13 +182,23 @@ export function toSize(info: InstanceTypeInfo, ctx: { provider: string; zones: r
   };
 }
 
-export function toImage(image: Ec2Image, ctx: { provider: string; alias?: { alias: string; os: string; version: string } }): Image {
-  const arch = image.Architecture === 'arm64' ? 'arm64' : image.Architecture === 'x86_64' ? 'x86_64' : undefined;
+export function toImage(
+  image: Ec2Image,
+  ctx: { provider: string; alias?: { alias: string; os: string; version: string } },
+): Image {
+  const arch =
+    image.Architecture === 'arm64'
+      ? 'arm64'
+      : image.Architecture === 'x86_64'
+        ? 'x86_64'
+        : undefined;
   return {
     id: image.ImageId ?? '',
     name: image.Name ?? image.ImageId ?? '',
     provider: ctx.provider,
-    ...(ctx.alias === undefined ? {} : { alias: ctx.alias.alias, os: ctx.alias.os, version: ctx.alias.version }),
+    ...(ctx.alias === undefined
+      ? {}
+      : { alias: ctx.alias.alias, os: ctx.alias.os, version: ctx.alias.version }),
     ...(arch === undefined ? {} : { arch }),
     ...(image.CreationDate === undefined ? {} : { createdAt: image.CreationDate }),
     extra: {
@@ -204,7 +245,14 @@ export function fromIpPermissions(perms: readonly IpPermission[] | undefined): P
     const protocol = p.IpProtocol ?? '-1';
     const ported = protocol !== '-1';
     for (const r of p.IpRanges ?? [])
-      if (r.CidrIp !== undefined) out.push({ protocol, from: ported ? p.FromPort : undefined, to: ported ? p.ToPort : undefined, cidr: r.CidrIp, description: r.Description });
+      if (r.CidrIp !== undefined)
+        out.push({
+          protocol,
+          from: ported ? p.FromPort : undefined,
+          to: ported ? p.ToPort : undefined,
+          cidr: r.CidrIp,
+          description: r.Description,
+        });
   }
   return out;
 }
@@ -214,6 +262,8 @@ export function toIpPermissions(perms: readonly Permission[]): IpPermission[] {
     IpProtocol: p.protocol,
     ...(p.from === undefined ? {} : { FromPort: p.from }),
     ...(p.to === undefined ? {} : { ToPort: p.to }),
-    IpRanges: [{ CidrIp: p.cidr, ...(p.description === undefined ? {} : { Description: p.description }) }],
+    IpRanges: [
+      { CidrIp: p.cidr, ...(p.description === undefined ? {} : { Description: p.description }) },
+    ],
   }));
 }

@@ -13,7 +13,8 @@
  * Other regions have no bundled prices: pass `prices` to `aws(…)` for them, or to
  * override any figure here (negotiated rates, Savings Plans).
  */
-export const PRICES_SOURCE = 'aws.amazon.com/ec2/pricing/on-demand, us-east-1, Linux/UNIX, shared tenancy, June 2024 list prices';
+export const PRICES_SOURCE =
+  'aws.amazon.com/ec2/pricing/on-demand, us-east-1, Linux/UNIX, shared tenancy, June 2024 list prices';
 
 const US_EAST_1: Readonly<Record<string, number>> = {
   't3.nano': 0.0052,
@@ -130,7 +131,9 @@ const US_EAST_1: Readonly<Record<string, number>> = {
   'p3.16xlarge': 24.48,
 };
 
-const BUNDLED: Readonly<Record<string, Readonly<Record<string, number>>>> = { 'us-east-1': US_EAST_1 };
+const BUNDLED: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  'us-east-1': US_EAST_1,
+};
 
 /**
  * The On-Demand price of `instanceType` in `region`: the user's override first, then
@@ -141,6 +144,10 @@ const BUNDLED: Readonly<Record<string, Readonly<Record<string, number>>>> = { 'u
  * onDemandPrice('us-east-1', 'm6i.large'); // 0.096
  * ```
  */
-export function onDemandPrice(region: string, instanceType: string, overrides: Readonly<Record<string, number>> = {}): number | undefined {
+export function onDemandPrice(
+  region: string,
+  instanceType: string,
+  overrides: Readonly<Record<string, number>> = {},
+): number | undefined {
   return overrides[instanceType] ?? BUNDLED[region]?.[instanceType];
 }

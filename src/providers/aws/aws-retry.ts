@@ -78,14 +78,21 @@ export class AwsRetryStrategy {
 
   async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
     const code = info.error instanceof Error ? info.error.name : undefined;
-    const retryable = (info.errorType === 'THROTTLING' || info.errorType === 'TRANSIENT') && !(code !== undefined && this.#options.noRetryCodes.has(code));
+    const retryable =
+      (info.errorType === 'THROTTLING' || info.errorType === 'TRANSIENT') &&
+      !(code !== undefined && this.#options.noRetryCodes.has(code));
     const cost = info.errorType === 'THROTTLING' ? THROTTLING_RETRY_COST : RETRY_COST;
     const count = token.getRetryCount();
-    if (!retryable || count + 1 >= this.#options.maxAttempts || this.#capacity < cost) throw info.error instanceof Error ? info.error : new Error('no retry left');
+    if (!retryable || count + 1 >= this.#options.maxAttempts || this.#capacity < cost)
+      throw info.error instanceof Error ? info.error : new Error('no retry left');
     this.#capacity -= cost;
     const base = info.errorType === 'THROTTLING' ? THROTTLING_BASE_DELAY_MS : BASE_DELAY_MS;
     let delayMs = Math.floor(this.#options.random() * Math.min(MAX_DELAY_MS, base * 2 ** count));
-    if (info.retryAfterHint instanceof Date) delayMs = Math.max(delayMs, Math.min(info.retryAfterHint.getTime() - Date.now(), delayMs + 5000));
+    if (info.retryAfterHint instanceof Date)
+      delayMs = Math.max(
+        delayMs,
+        Math.min(info.retryAfterHint.getTime() - Date.now(), delayMs + 5000),
+      );
     this.#options.onRetry?.({ code, attempt: count + 1, delayMs });
     await this.#options.clock.sleep(delayMs);
     return new Token(count + 1, cost);

@@ -35,7 +35,8 @@ export class SizeCatalog {
 
   /** Every size of the region (cached for `sizeCacheTtlMs`); concurrent callers share one load. */
   async sizes(signal?: AbortSignal): Promise<Size[]> {
-    if (this.#sizes !== undefined && this.clock.now() - this.#sizes.at < this.config.sizeCacheTtlMs) return this.#sizes.value;
+    if (this.#sizes !== undefined && this.clock.now() - this.#sizes.at < this.config.sizeCacheTtlMs)
+      return this.#sizes.value;
     this.#loading ??= this.#load(signal).finally(() => (this.#loading = undefined));
     return this.#loading;
   }
@@ -50,7 +51,11 @@ export class SizeCatalog {
     const out: Size[] = [];
     for (const info of types) {
       const name = info.InstanceType ?? '';
-      const size = toSize(info, { provider: this.config.name, zones: zones.get(name) ?? [], pricePerHour: onDemandPrice(this.config.region, name, this.config.prices) });
+      const size = toSize(info, {
+        provider: this.config.name,
+        zones: zones.get(name) ?? [],
+        pricePerHour: onDemandPrice(this.config.region, name, this.config.prices),
+      });
       if (size !== undefined) out.push(size);
     }
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -68,7 +73,9 @@ export class SizeCatalog {
           c.send(
             new DescribeInstanceTypesCommand({
               MaxResults: 100,
-              ...(this.config.includePreviousGeneration ? {} : { Filters: [{ Name: 'current-generation', Values: ['true'] }] }),
+              ...(this.config.includePreviousGeneration
+                ? {}
+                : { Filters: [{ Name: 'current-generation', Values: ['true'] }] }),
               ...(token === undefined ? {} : { NextToken: token }),
             }),
             { abortSignal },
@@ -88,7 +95,14 @@ export class SizeCatalog {
       const page = await this.ec2.call(
         'DescribeInstanceTypeOfferings',
         (c, abortSignal) =>
-          c.send(new DescribeInstanceTypeOfferingsCommand({ LocationType: 'availability-zone', MaxResults: 1000, ...(token === undefined ? {} : { NextToken: token }) }), { abortSignal }),
+          c.send(
+            new DescribeInstanceTypeOfferingsCommand({
+              LocationType: 'availability-zone',
+              MaxResults: 1000,
+              ...(token === undefined ? {} : { NextToken: token }),
+            }),
+            { abortSignal },
+          ),
         signal,
       );
       for (const o of page.InstanceTypeOfferings ?? []) {
@@ -104,7 +118,8 @@ export class SizeCatalog {
 
   /** Latest Linux spot price by instance type and zone (cached for `spotPriceTtlMs`). */
   async spotPrices(signal?: AbortSignal): Promise<Map<string, Map<string, number>>> {
-    if (this.#spot !== undefined && this.clock.now() - this.#spot.at < this.config.spotPriceTtlMs) return this.#spot.value;
+    if (this.#spot !== undefined && this.clock.now() - this.#spot.at < this.config.spotPriceTtlMs)
+      return this.#spot.value;
     this.#spotLoading ??= this.#loadSpot(signal).finally(() => (this.#spotLoading = undefined));
     return this.#spotLoading;
   }
@@ -121,14 +136,24 @@ export class SizeCatalog {
         'DescribeSpotPriceHistory',
         (c, abortSignal) =>
           c.send(
-            new DescribeSpotPriceHistoryCommand({ ProductDescriptions: ['Linux/UNIX'], StartTime: now, MaxResults: 1000, ...(token === undefined ? {} : { NextToken: token }) }),
+            new DescribeSpotPriceHistoryCommand({
+              ProductDescriptions: ['Linux/UNIX'],
+              StartTime: now,
+              MaxResults: 1000,
+              ...(token === undefined ? {} : { NextToken: token }),
+            }),
             { abortSignal },
           ),
         signal,
       );
       for (const p of page.SpotPriceHistory ?? []) {
         const price = Number(p.SpotPrice);
-        if (p.InstanceType === undefined || p.AvailabilityZone === undefined || !Number.isFinite(price)) continue;
+        if (
+          p.InstanceType === undefined ||
+          p.AvailabilityZone === undefined ||
+          !Number.isFinite(price)
+        )
+          continue;
         const key = `${p.InstanceType}|${p.AvailabilityZone}`;
         const at = p.Timestamp?.getTime() ?? 0;
         if ((newest.get(key) ?? -1) > at) continue;
@@ -145,11 +170,18 @@ export class SizeCatalog {
 }
 
 /** Sizes with their spot price: the given zone's, or the cheapest zone's. */
-export function withSpotPrices(sizes: readonly Size[], prices: ReadonlyMap<string, ReadonlyMap<string, number>>, zone?: string): Size[] {
+export function withSpotPrices(
+  sizes: readonly Size[],
+  prices: ReadonlyMap<string, ReadonlyMap<string, number>>,
+  zone?: string,
+): Size[] {
   return sizes.map((s) => {
     const byZone = prices.get(s.name);
     if (!s.spot || byZone === undefined) return s;
-    const candidates = zone === undefined ? [...byZone.values()] : [byZone.get(zone)].filter((p): p is number => p !== undefined);
+    const candidates =
+      zone === undefined
+        ? [...byZone.values()]
+        : [byZone.get(zone)].filter((p): p is number => p !== undefined);
     if (candidates.length === 0) return s;
     return { ...s, spotPricePerHour: Math.min(...candidates) };
   });

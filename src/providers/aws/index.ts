@@ -18,7 +18,14 @@
  * });
  * ```
  */
-import { parse, systemClock, withRetries, type Clock, type ProviderCallEvent, type Random } from '../../core/index.js';
+import {
+  parse,
+  systemClock,
+  withRetries,
+  type Clock,
+  type ProviderCallEvent,
+  type Random,
+} from '../../core/index.js';
 import { Ec2 } from './aws-client.js';
 import { AwsOptionsSchema, type AwsOptions } from './aws-config.js';
 import { AwsProvider } from './aws-provider.js';

@@ -9,7 +9,7 @@ describeProviderContract('aws (EC2 wire fake)', async () => {
   const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1), autoAdvance: true });
   const fake = new Ec2Fake({ clock, bootMs: 20_000, seed: 11 }).install();
   const provider = aws(
-    { region: 'us-east-1', credentials: testCredentials(), retryMode: 'standard', pollIntervalMs: 1000 },
+    { region: 'us-east-1', credentials: testCredentials(), retryMode: 'standard' },
     { clock, random: seededRandom(5) },
   );
   return {
