@@ -613,6 +613,11 @@ export class Scheduler {
     this.#schedulePass(0);
   }
 
+  /** Resources came back without an event worth an immediate pass: the next batch pass takes them. */
+  #armInterval(): void {
+    this.#schedulePass(this.#intervalMs);
+  }
+
   #schedulePass(delayMs: number): void {
     if (this.#closed) return;
     const at = this.#clock.now() + delayMs;
@@ -787,6 +792,7 @@ export class Scheduler {
         this.#retireOffer(o);
         this.#allocator.release(o.client, o.agent, o.unreserved, o.reserved, o.ports);
       }
+      if (offers.length > 0) this.#armInterval();
       for (const op of ops) {
         results.push({ type: op.type, ok: false, message: invalid });
         if (op.type === 'launch')
@@ -837,6 +843,7 @@ export class Scheduler {
       this.#allocator.release(client, agent, pool.unreserved, pool.reserved, pool.ports);
       if (refuseSeconds > 0)
         fw.filters.add(agent.seq, leftover, pool.ports, this.#clock.now() + refuseSeconds * 1000);
+      this.#armInterval();
     }
     return { launched, dropped, operations: results };
   }
@@ -1123,6 +1130,7 @@ export class Scheduler {
       this.#retireOffer(o);
       this.#allocator.release(o.client, o.agent, o.unreserved, o.reserved, o.ports);
     }
+    this.#armInterval();
   }
 
   #disconnect(fw: FrameworkRecord): void {
@@ -1190,6 +1198,7 @@ export class Scheduler {
             );
           n++;
         }
+        if (n > 0) this.#armInterval();
         return n;
       },
       suppress: (fw, roles) => {
