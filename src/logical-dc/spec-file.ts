@@ -326,7 +326,9 @@ export function parseSpecText(text: string, file: string): SpecFile {
     return node?.range ? at(node.range[0]) : undefined;
   };
   const error = (issues: readonly Issue[]): ValidationError => {
-    const placed = issues.map((i) =>
+    // The same problem can be found twice (a field check and a cross-section check): list it once.
+    const unique = [...new Map(issues.map((i) => [`${i.path}\u0000${i.message}`, i])).values()];
+    const placed = unique.map((i) =>
       i.line !== undefined ? i : { ...i, ...(locate(i.path) ?? { line: 1, column: 1 }) },
     );
     const lines = placed
