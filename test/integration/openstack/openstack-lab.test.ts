@@ -3,7 +3,7 @@
  * microversions, pagination, re-authentication, faults, quotas, key pairs and user
  * data, networks with routers, domain-scoped tokens.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   isKumoError,
@@ -33,6 +33,15 @@ const request = (extra: Record<string, unknown> = {}) => {
     ...extra,
   };
 };
+
+/** A real, fresh ed25519 public key in OpenSSH form (Nova checks keys it imports). */
+function openSshEd25519Key(): string {
+  const raw = generateKeyPairSync('ed25519')
+    .publicKey.export({ format: 'der', type: 'spki' })
+    .subarray(-32);
+  const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  return `ssh-ed25519 ${Buffer.concat([field(Buffer.from('ssh-ed25519')), field(raw)]).toString('base64')} kumo-test`;
+}
 
 async function caught(promise: Promise<unknown>): Promise<KumoError> {
   try {
@@ -157,7 +166,7 @@ describe.skipIf(missing !== undefined)(
     it('imports the SSH key once and passes user data base64-encoded', async () => {
       const provider = labProvider();
       const admin = labProvider({ cloud: 'kumo-lab-admin', network: undefined });
-      const key = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${randomBytes(24).toString('base64').replace(/[+/=]/g, 'x')} kumo-test`;
+      const key = openSshEd25519Key();
       const userData = '#cloud-config\nruncmd: [echo kumo]\n';
       const [a, b] = await Promise.all([
         provider.createMachines(
