@@ -54,8 +54,35 @@ function changes(before: Machine, now: Machine): string[] {
   return out;
 }
 
+function sameRecord(
+  a: Readonly<Record<string, string | number | boolean>>,
+  b: Readonly<Record<string, string | number | boolean>>,
+): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Field by field rather than by JSON: refresh compares every machine of the datacenter. */
 function sameObservation(a: Machine, b: Machine): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return (
+    a.state === b.state &&
+    a.zone === b.zone &&
+    a.size === b.size &&
+    a.image === b.image &&
+    a.spot === b.spot &&
+    a.region === b.region &&
+    a.error === b.error &&
+    a.pricePerHour === b.pricePerHour &&
+    a.createdAt === b.createdAt &&
+    a.addresses.length === b.addresses.length &&
+    a.addresses.every(
+      (x, i) => x.address === b.addresses[i]?.address && x.type === b.addresses[i]?.type,
+    ) &&
+    sameRecord(a.resources, b.resources) &&
+    sameRecord(a.labels, b.labels)
+  );
 }
 
 /**

@@ -47,18 +47,17 @@ class MemoryStore implements StateStore {
   }
 
   read(): Promise<StateSnapshot> {
-    // structuredClone: callers get a snapshot, not live records they could change.
-    return Promise.resolve(
-      structuredClone({
-        dc: this.#dc ?? '',
-        lineage: this.#lineage,
-        serial: this.#serial,
-        machines: [...this.#machines.values()],
-        networks: [...this.#networks.values()],
-        intents: [...this.#intents.values()],
-        specs: Object.fromEntries(this.#specs),
-      }),
-    );
+    // NOTE: records are stored as clones made at commit and never changed in place
+    // (every change replaces a record), so a snapshot can share them: no copy per read.
+    return Promise.resolve({
+      dc: this.#dc ?? '',
+      lineage: this.#lineage,
+      serial: this.#serial,
+      machines: [...this.#machines.values()],
+      networks: [...this.#networks.values()],
+      intents: [...this.#intents.values()],
+      specs: Object.fromEntries(this.#specs),
+    });
   }
 
   serial(): Promise<number> {
