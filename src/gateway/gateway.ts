@@ -39,6 +39,8 @@ export interface GatewayOptions {
   readonly clock?: Clock;
   /** Receives one line per request and per notable event; never secrets. Default: nothing. */
   readonly log?: (line: string) => void;
+  /** Machine states read from the providers are reused this long (clients poll). Default 1000 ms. */
+  readonly refreshMs?: number;
   /** scrypt cost; tests lower it. */
   readonly scrypt?: PasswordHash['params'];
 }
@@ -141,7 +143,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const ctx: GatewayContext = {
     dc: options.dc,
-    machines: new AdHocMachines(options.dc, { clock }),
+    machines: new AdHocMachines(options.dc, {
+      clock,
+      ...(options.refreshMs === undefined ? {} : { maxAgeMs: options.refreshMs }),
+    }),
     store,
     directory,
     tokens: new TokenStore(clock),
