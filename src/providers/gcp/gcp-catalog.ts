@@ -20,12 +20,7 @@ import type {
   ListMachineTypesRequest,
   ListZonesRequest,
 } from './gcp-compute.js';
-import {
-  customTypeToSize,
-  gpuComboToSize,
-  machineTypeToSize,
-  parseSizeName,
-} from './gcp-mapper.js';
+import { customTypeToSize, gpuComboToSize, machineTypeToSize } from './gcp-mapper.js';
 import { GPU_RATES } from './gcp-prices.js';
 
 /**
@@ -64,15 +59,27 @@ export class GcpCatalog {
   readonly #o: CatalogOptions;
   #snapshot: Snapshot | undefined;
   #loading: Promise<Snapshot> | undefined;
+  #zones: { at: number; zones: readonly string[] } | undefined;
+  #zonesLoading: Promise<readonly string[]> | undefined;
 
   constructor(api: ComputeApi, options: CatalogOptions) {
     this.#api = api;
     this.#o = options;
   }
 
-  /** Zones of the region in use (configured, or every zone that is UP). */
+  /** Zones of the region in use (configured, or every zone that is UP), cached for `ttlMs`. */
   async zones(signal?: AbortSignal): Promise<readonly string[]> {
-    return (await this.#load(signal)).zones;
+    if (this.#o.zones !== undefined) return this.#o.zones;
+    const cached = this.#zones;
+    if (cached !== undefined && this.#o.clock.now() - cached.at < this.#o.ttlMs)
+      return cached.zones;
+    this.#zonesLoading ??= (async () => {
+      const project = await this.#o.project();
+      const zones = await this.#regionZones(project, signal);
+      this.#zones = { at: this.#o.clock.now(), zones };
+      return zones;
+    })().finally(() => (this.#zonesLoading = undefined));
+    return this.#zonesLoading;
   }
 
   /** Predefined sizes (and N1 sizes with GPUs attached), cached for `ttlMs`. */
@@ -135,19 +142,28 @@ export class GcpCatalog {
     );
   }
 
-  /** The size of a machine type seen on an instance (cached catalog, custom types parsed). */
+  /**
+   * The size of a machine type seen on an instance: from the cached catalog, or parsed
+   * from a custom type's name (an existing machine's shape is known whatever is offered now).
+   */
   async sizeOfInstanceType(name: string, signal?: AbortSignal): Promise<Size | undefined> {
-    try {
-      return await this.sizeByName(name, signal);
-    } catch (err) {
-      if (err instanceof ValidationError) return undefined;
-      throw err;
-    }
+    const snap = await this.#load(signal);
+    const known = snap.sizes.find((s) => s.name === name);
+    if (known !== undefined) return known;
+    const checked = isCustomTypeName(name) ? checkCustomType(name) : undefined;
+    if (checked !== undefined && 'type' in checked)
+      return customTypeToSize(
+        checked.type,
+        snap.familyZones.get(checked.type.family) ?? [],
+        this.#o.provider,
+      );
+    return undefined;
   }
 
   /** Forgets the cache, e.g. after a zone was added to the project. */
   invalidate(): void {
     this.#snapshot = undefined;
+    this.#zones = undefined;
   }
 
   async #load(signal?: AbortSignal): Promise<Snapshot> {
@@ -160,7 +176,7 @@ export class GcpCatalog {
 
   async #fetch(signal?: AbortSignal): Promise<Snapshot> {
     const project = await this.#o.project();
-    const zones = this.#o.zones ?? (await this.#regionZones(project, signal));
+    const zones = await this.zones(signal);
     const perZone = await Promise.all(
       zones.map(async (zone) => {
         const [types, accelerators] = await Promise.all([
@@ -259,9 +275,4 @@ export class GcpCatalog {
       );
     return zones;
   }
-}
-
-/** True when `name` names a size with GPUs attached. */
-export function hasAttachedGpus(name: string): boolean {
-  return parseSizeName(name).accelerator !== undefined;
 }

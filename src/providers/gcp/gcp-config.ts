@@ -69,6 +69,12 @@ export const GcpOptionsSchema = z
       .optional(),
     /** VPC network for machines whose spec names none. */
     network: z.string().min(1).default('default'),
+    /**
+     * When a zone has no capacity (ZONE_RESOURCE_POOL_EXHAUSTED) and the spec names no
+     * zone, try the region's other zones before failing. Off by default: the error then
+     * reaches the caller (a pool or burst policy), which decides where to go instead.
+     */
+    zoneFallback: z.boolean().default(false),
     /** Give machines an ephemeral external IPv4 address (machines in a subnet declared `public: false` never get one). */
     externalIp: z.boolean().default(true),
     /** Boot disk: type and the size used when the request asks for no disk. */

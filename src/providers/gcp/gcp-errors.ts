@@ -188,9 +188,12 @@ export function toKumoError(err: unknown, provider: string, context: string): Ku
         : typeof e['status'] === 'number'
           ? e['status']
           : undefined;
-  const body =
-    googleBody(response?.['data']) ??
-    googleBody(e['error'] === undefined ? undefined : { error: e['error'] });
+  // NOTE: the REST transport reads responses as streams, so a GaxiosError carries
+  // Google's JSON body as its message text, not in `response.data`. Its own `error`
+  // field is the underlying Error (a dropped socket), never Google's body.
+  const text =
+    err instanceof Error && err.message.trimStart().startsWith('{') ? err.message : undefined;
+  const body = googleBody(response?.['data']) ?? googleBody(text);
   if (status !== undefined || body !== undefined) {
     const reason =
       body?.errors?.find((x) => typeof x.reason === 'string')?.reason ??

@@ -53,15 +53,18 @@ const SHORT_FAMILY = new RegExp(`^(${PROJECT})/family/(${NAME})$`);
  * (`https://compute.googleapis.com/compute/v1/projects/P/global/images/NAME`), a
  * relative one (`projects/P/global/images/family/F`), or `P/family/F`. A bare name
  * is looked up in the provider's own project.
- * @throws ValidationError for anything else, naming the accepted forms.
+ * @returns undefined for a bare word that is no valid image name (`no-such-os-1.0`):
+ *   to the caller that is an unknown alias, not a malformed reference.
+ * @throws ValidationError for a path that is not an image reference, naming the accepted forms.
  */
-export function parseImageRef(value: string, ownProject: string): ImageRef {
+export function parseImageRef(value: string, ownProject: string): ImageRef | undefined {
   const m = NATIVE.exec(value);
   if (m !== null)
     return m[2] === 'family' ? { project: m[1]!, family: m[3]! } : { project: m[1]!, image: m[3]! };
   const f = SHORT_FAMILY.exec(value);
   if (f !== null) return { project: f[1]!, family: f[2]! };
   if (new RegExp(`^${NAME}$`).test(value)) return { project: ownProject, image: value };
+  if (!value.includes('/') && !value.includes(':')) return undefined;
   throw new ValidationError(
     `"${value}" is not a Compute Engine image: use an alias (ubuntu-22.04, debian-12, …), projects/<project>/global/images/<name>, projects/<project>/global/images/family/<family>, or an image self-link`,
     { issues: [{ path: 'image', message: 'not an image alias, name, family or self-link' }] },

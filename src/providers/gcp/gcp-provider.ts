@@ -202,7 +202,15 @@ export class GcpProvider implements Provider {
           { provider: this.name, cause: { code: 'notFound' } },
         );
       ref = family;
-    } else ref = parseImageRef(image, await this.project());
+    } else {
+      const native = parseImageRef(image, await this.project());
+      if (native === undefined)
+        throw new NotFound(
+          `image "${image}" not found: not an alias (${Object.keys(GCP_IMAGE_FAMILIES).join(', ')}) nor an image name, family or self-link`,
+          { provider: this.name, cause: { code: 'notFound' } },
+        );
+      ref = native;
+    }
     const what =
       'family' in ref
         ? `image family ${ref.project}/${ref.family}`
@@ -294,11 +302,16 @@ export class GcpProvider implements Provider {
       options.signal,
     );
     const deadline = this.#clock.now() + (options.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS);
-    const existing = await this.#findByKey(plan.request, plan.project, options.signal);
-    const missing = plan.names
-      .map((name, index) => ({ name, index }))
-      .filter((m) => !existing.has(m.name));
-    if (missing.length > 0) {
+    // Optimistic: create every machine of the request without listing first. Names and
+    // request ids are deterministic, so a machine that exists answers "already exists"
+    // (or its first request's operation) instead of being made twice; only then is
+    // listing needed, to learn which machines are missing.
+    let existing = new Map<string, GceInstance>();
+    let accepted: { zone: string; names: readonly string[] }[] = [];
+    for (let round = 0; ; round++) {
+      const missing = plan.names
+        .map((name, index) => ({ name, index }))
+        .filter((m) => !existing.has(m.name));
       // Spread over zones from a start chosen by the key, so pools land in every zone and
       // machine i always goes to the same zone first (names are unique per zone only).
       const byZone = new Map<string, string[]>();
@@ -306,14 +319,28 @@ export class GcpProvider implements Provider {
         const zone = plan.request.spec.zone ?? plan.zoneOrder[m.index % plan.zoneOrder.length]!;
         byZone.set(zone, [...(byZone.get(zone) ?? []), m.name]);
       }
-      const accepted = await Promise.all(
-        [...byZone].map(([zone, names]) =>
-          this.#createInZones(plan, zone, names, options.wait !== false, deadline, options.signal),
-        ),
-      );
-      if (options.wait === false)
-        return this.#describeRequest(plan, accepted.flat(), options.signal);
-    } else if (options.wait === false) return this.#describeRequest(plan, [], options.signal);
+      try {
+        accepted = await Promise.all(
+          [...byZone].map(([zone, names]) =>
+            this.#createInZones(
+              plan,
+              zone,
+              names,
+              options.wait !== false,
+              deadline,
+              options.signal,
+            ),
+          ),
+        );
+        break;
+      } catch (err) {
+        if (!(err instanceof NamesTaken)) throw err;
+        // Names taken yet not listed again and again: someone else's machines hold them.
+        if (round >= 2) throw err.conflict;
+        existing = await this.#findByKey(plan.request, plan.project, options.signal);
+      }
+    }
+    if (options.wait === false) return this.#describeRequest(plan, accepted, options.signal);
     return this.#waitRunning(plan, deadline, options.signal);
   }
 
@@ -458,7 +485,7 @@ export class GcpProvider implements Provider {
     signal?: AbortSignal,
   ): Promise<{ zone: string; names: readonly string[] }> {
     const candidates =
-      plan.request.spec.zone !== undefined
+      plan.request.spec.zone !== undefined || !this.#config.zoneFallback
         ? [zone]
         : [zone, ...plan.zoneOrder.filter((z) => z !== zone)];
     let firstError: unknown;
@@ -532,7 +559,10 @@ export class GcpProvider implements Provider {
               );
       } catch (err) {
         // A name already taken in this zone is an earlier try's machine: listing finds it.
-        if (err instanceof Conflict && /already exists/i.test(err.message)) return;
+        if (isNameTaken(err)) {
+          if (names.length === 1) return;
+          throw new NamesTaken(err);
+        }
         throw err;
       }
       const replayed = operationDone(op);
@@ -547,7 +577,11 @@ export class GcpProvider implements Provider {
           signal,
         );
       } catch (err) {
-        if (err instanceof Conflict && /already exists/i.test(err.message)) return;
+        if (isNameTaken(err)) {
+          if (names.length === 1) return;
+          // bulkInsert is all or nothing (minCount = count): none was made, some exist.
+          throw new NamesTaken(err);
+        }
         // NOTE: an operation that was already DONE when the insert answered is an earlier
         // request with this requestId (GCE keeps them for a while). If it failed, nothing
         // was made: try again under a new requestId rather than report an old failure.
@@ -992,6 +1026,17 @@ export class GcpProvider implements Provider {
   async close(): Promise<void> {
     await this.#api.close();
   }
+}
+
+/** Some names of a bulk create already exist (an earlier try made them); list and create the rest. */
+class NamesTaken extends Error {
+  constructor(readonly conflict: unknown) {
+    super('some instance names already exist');
+  }
+}
+
+function isNameTaken(err: unknown): boolean {
+  return err instanceof Conflict && /already exists/i.test(err.message);
 }
 
 /** `(labels.k = "v") (labels.k2 = "v2")` over GCP-encoded labels; undefined for none. */
