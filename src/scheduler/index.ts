@@ -79,7 +79,13 @@ export type {
 export { EventStream } from './frameworks/event-stream.js';
 export type { DemandItem } from './demand.js';
 
-export type { Executor, ExecutorReport, TaskLaunch, TaskRun, TaskSink } from './executors/executor.js';
+export type {
+  Executor,
+  ExecutorReport,
+  TaskLaunch,
+  TaskRun,
+  TaskSink,
+} from './executors/executor.js';
 export { InstantExecutor } from './executors/instant-executor.js';
 export type { InstantExecutorOptions, InstantOutcome } from './executors/instant-executor.js';
 export { LocalProcessExecutor, taskEnvironment } from './executors/local-process-executor.js';

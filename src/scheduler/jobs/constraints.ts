@@ -15,6 +15,9 @@ const AttributeNameSchema = z.string().min(1, 'name the attribute').max(300);
  * - `maxPerAgent`: at most `max` tasks of the job per agent.
  * - `spread`: keep the job's task counts across the attribute's values (e.g. zones)
  *   within `maxSkew` of the least-used value (Kubernetes' topology spread rule).
+ *
+ * The counting constraints count the job's live tasks (launched and not ended), as
+ * Marathon and Kubernetes do: a finished task frees its place.
  */
 export const ConstraintSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('equals'), attribute: AttributeNameSchema, value: z.string() }).strict(),
