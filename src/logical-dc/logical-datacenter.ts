@@ -15,6 +15,8 @@ import { toAgent, type AgentSink } from './agents.js';
 import { executePlan, TAG_SPEC, type ExecuteOptions } from './apply.js';
 import { EventHub } from './events.js';
 import { stableStringify } from './hashing.js';
+import { fanOut, schedulerAgents } from './scheduler-agents.js';
+import type { Scheduler } from '../scheduler/index.js';
 import {
   capacityOf,
   queryMachines,
@@ -48,6 +50,11 @@ export interface LogicalDatacenterOptions {
   readonly providers: Readonly<Record<string, Provider>>;
   /** Told when machines become running, leave or are lost (the scheduler seam). */
   readonly agents?: AgentSink;
+  /**
+   * A scheduler whose agents are the datacenter's running machines (registered on
+   * first use and kept in step); available as `dc.scheduler`.
+   */
+  readonly scheduler?: Scheduler;
   readonly clock?: Clock;
 }
 
@@ -140,6 +147,8 @@ export class LogicalDatacenter {
   readonly events = new EventHub();
   readonly #providers: ReadonlyMap<string, Provider>;
   readonly #agents: AgentSink | undefined;
+  /** The scheduler whose agents are this datacenter's running machines, when one was given. */
+  readonly scheduler: Scheduler | undefined;
   readonly #clock: Clock;
   #opened: Promise<void> | undefined;
 
@@ -157,7 +166,12 @@ export class LogicalDatacenter {
     );
     this.store = options.store;
     this.#providers = new Map(Object.entries(options.providers));
-    this.#agents = options.agents;
+    this.scheduler = options.scheduler;
+    const sinks = [
+      ...(options.scheduler ? [schedulerAgents(options.scheduler)] : []),
+      ...(options.agents ? [options.agents] : []),
+    ];
+    this.#agents = sinks.length === 0 ? undefined : sinks.length === 1 ? sinks[0] : fanOut(sinks);
     this.#clock = options.clock ?? systemClock;
   }
 
@@ -402,14 +416,25 @@ export class LogicalDatacenter {
   // --- internals ----------------------------------------------------------------------
 
   async #read(): Promise<StateSnapshot> {
-    this.#opened ??= this.store.open(this.name);
-    await this.#opened;
+    await this.#open();
     return this.store.read();
   }
 
+  /** Opens the store once; machines already running then become agents. */
+  #open(): Promise<void> {
+    this.#opened ??= this.store.open(this.name).then(async () => {
+      if (this.#agents === undefined) return;
+      const running = queryMachines((await this.store.read()).machines, {
+        state: 'running',
+        status: 'present',
+      });
+      for (const m of running) this.#agents.machineRunning(toAgent(m.pool, m));
+    });
+    return this.#opened;
+  }
+
   async #locked<T>(command: string, options: LockingOptions, fn: () => Promise<T>): Promise<T> {
-    this.#opened ??= this.store.open(this.name);
-    await this.#opened;
+    await this.#open();
     const lock: LockHandle = await this.store.lock(currentHolder(command), {
       timeoutMs: options.lockTimeoutMs ?? 0,
       onWait: (holder) => this.events.emit({ type: 'lock.waiting', holder }),
