@@ -141,6 +141,8 @@ export class BaremetalProvider implements Provider {
   readonly #context: MapContext;
   readonly #nodes: BatchPoller<IronicNode>;
   readonly #allocations: BatchPoller<IronicAllocation>;
+  readonly #inflight = new Map<string, { started: number; promise: Promise<unknown> }>();
+  #sequence = 0;
 
   constructor(config: BaremetalConfig, ironic: IronicClient, clock: Clock) {
     this.#config = config;
@@ -189,7 +191,7 @@ export class BaremetalProvider implements Provider {
 
   async listSizes(query: SizeQuery = {}): Promise<Size[]> {
     if (query.zone !== undefined) this.#checkZone(query.zone, 'zone');
-    return this.#sizes(await this.#allNodes(query.signal));
+    return this.#sizes(await this.#allNodes(this.#now()));
   }
 
   #sizes(nodes: readonly IronicNode[]): Size[] {
@@ -277,6 +279,7 @@ export class BaremetalProvider implements Provider {
     input: CreateMachinesRequestInput | CreateMachinesRequest,
     options: CreateOptions = {},
   ): Promise<Machine[]> {
+    const began = this.#now();
     const request = parse(CreateMachinesRequestSchema, input, 'create request');
     const { spec } = request;
     if (spec.spot)
@@ -339,12 +342,8 @@ export class BaremetalProvider implements Provider {
 
     // 1. What earlier tries with this key made (rule 1), from one read of nodes and allocations.
     const [nodes, allocations] = await Promise.all([
-      this.#allNodes(signal),
-      useAllocations
-        ? this.#call('listing allocations', () =>
-            this.#ironic.listAllocations({ fields: ALLOCATION_FIELDS }, { signal }),
-          )
-        : Promise.resolve([]),
+      this.#allNodes(began),
+      useAllocations ? this.#allAllocations(began) : Promise.resolve([]),
     ]);
     await this.#adopt(slots, nodes, allocations, request.idempotencyKey, signal);
 
@@ -493,11 +492,17 @@ export class BaremetalProvider implements Provider {
         });
     }
     if (failed.length === 0) {
-      const nodes = await this.#call('reading claimed nodes', () =>
-        this.#ironic.listNodes({ fields: NODE_FIELDS, associated: true }, { signal }),
+      // An active allocation has set the node's instance_uuid in the same transaction.
+      const instances = pending.map((s) => s.allocation!.uuid);
+      const claimed = await this.#nodes.waitFor(
+        instances,
+        (found) => instances.every((id) => found.has(id)),
+        { timeoutMs: 60_000, what: `claimed nodes of ${pending[0]!.name}…` },
       );
-      for (const slot of pending)
-        slot.node = nodes.find((n) => n.uuid === slot.allocation!.node_uuid);
+      for (const slot of pending) {
+        const node = claimed.get(slot.allocation!.uuid);
+        if (node?.uuid === slot.allocation!.node_uuid) slot.node = node;
+      }
       const lost = pending.find((s) => s.node === undefined);
       if (lost === undefined) return;
       failed.push({
@@ -523,7 +528,7 @@ export class BaremetalProvider implements Provider {
           cause: { code: 'AllocationContention', message: failed[0]!.error },
         },
       );
-    const sizes = this.#sizes(await this.#allNodes(signal));
+    const sizes = this.#sizes(await this.#allNodes(this.#now()));
     throw new InsufficientCapacity(
       `no node could be claimed for ${failed.map((f) => f.name).join(', ')}: ${failed[0]!.error} (free now: ${freeSummary(sizes)})`,
       {
@@ -588,7 +593,7 @@ export class BaremetalProvider implements Provider {
       slots.filter((s) => s.claimedNow),
       false,
     );
-    const sizes = this.#sizes(await this.#allNodes(signal));
+    const sizes = this.#sizes(await this.#allNodes(this.#now()));
     throw new InsufficientCapacity(
       `no free node could be claimed for ${failed.map((s) => s.name).join(', ')}; others took them first (free now: ${freeSummary(sizes)})`,
       {
@@ -740,7 +745,8 @@ export class BaremetalProvider implements Provider {
         failed.push({
           id: slot.name,
           node: node.name ?? node.uuid,
-          error: machine.error ?? 'deploy failed',
+          error:
+            node.last_error ?? (await this.#lastError(node)) ?? machine.error ?? 'deploy failed',
         });
         // Never leave a node claimed by a failed create: undeploying also frees the allocation.
         await this.#undeploy(node, undefined);
@@ -760,8 +766,8 @@ export class BaremetalProvider implements Provider {
     return machines;
   }
 
-  async listMachines(filter: MachineFilter = {}, options: CallOptions = {}): Promise<Machine[]> {
-    const nodes = await this.#allNodes(options.signal);
+  async listMachines(filter: MachineFilter = {}, _options: CallOptions = {}): Promise<Machine[]> {
+    const nodes = await this.#allNodes(this.#now());
     const states = filter.states;
     return nodes
       .filter((n) => machineRecord(n) !== undefined)
@@ -844,10 +850,17 @@ export class BaremetalProvider implements Provider {
     target: typeof POWER_ON | typeof POWER_OFF,
     signal: AbortSignal | undefined,
   ): Promise<Machine> {
-    const machine = await this.getMachine(providerId, signal === undefined ? {} : { signal });
+    const node = await this.#nodeOf(providerId, signal);
+    const machine = node === undefined ? undefined : toMachine(node, this.#context, providerId);
+    if (node === undefined || machine === undefined || machine.state === 'terminated')
+      throw new NotFound(`machine ${providerId} not found: no node carries that instance`, {
+        provider: this.name,
+        cause: { code: 'NodeNotFound' },
+      });
     const want = target === POWER_ON ? 'running' : 'stopped';
     if (machine.state === want) return machine;
-    if (machine.state === 'pending' || machine.state === 'error')
+    // Power is the user's once the node is deployed, even mid-reboot; before that it is the deploy's.
+    if (node.provision_state !== PS.active)
       throw new Conflict(
         `machine ${machine.id} is ${machine.state}; only a deployed machine can be ${target === POWER_ON ? 'started' : 'stopped'}`,
         {
@@ -855,7 +868,6 @@ export class BaremetalProvider implements Provider {
           cause: { code: 'InvalidState' },
         },
       );
-    const node = (await this.#nodeOf(providerId, signal))!;
     if (node.target_power_state !== target)
       await this.#locked(
         `${target} ${machine.id}`,
@@ -881,6 +893,21 @@ export class BaremetalProvider implements Provider {
 
   // --- helpers ----------------------------------------------------------------------
 
+  /**
+   * Ironic moves a node to "deploy failed" and records why in two writes; a read in
+   * between sees no last_error. Ask again briefly rather than report a failure without its reason.
+   */
+  async #lastError(node: IronicNode): Promise<string | undefined> {
+    for (let i = 0; i < 10; i++) {
+      await this.#clock.sleep(300);
+      const now = await this.#call('reading why the deploy failed', () =>
+        this.#ironic.getNode(node.uuid, { fields: ['uuid', 'last_error'] }),
+      );
+      if (now.last_error) return now.last_error;
+    }
+    return undefined;
+  }
+
   async #useAllocations(signal: AbortSignal | undefined): Promise<boolean> {
     if (this.#config.claim === 'reserve') return false;
     const supported = await this.#call('negotiating the API version', () =>
@@ -897,10 +924,39 @@ export class BaremetalProvider implements Provider {
     return supported;
   }
 
-  #allNodes(signal?: AbortSignal): Promise<IronicNode[]> {
-    return this.#call('listing nodes', () =>
-      this.#ironic.listNodes({ fields: NODE_FIELDS }, { signal }),
+  /**
+   * Every node, read once for all callers that began before the read did: 20
+   * concurrent creates cost one inventory read, and each still sees every write that
+   * finished before it began (an earlier try's claim, say).
+   */
+  #allNodes(since: number): Promise<IronicNode[]> {
+    return this.#shared('nodes', since, () =>
+      this.#call('listing nodes', () => this.#ironic.listNodes({ fields: NODE_FIELDS })),
     );
+  }
+
+  #allAllocations(since: number): Promise<IronicAllocation[]> {
+    return this.#shared('allocations', since, () =>
+      this.#call('listing allocations', () =>
+        this.#ironic.listAllocations({ fields: ALLOCATION_FIELDS }),
+      ),
+    );
+  }
+
+  /** A point in the order of calls and reads, for {@link #shared}. */
+  #now(): number {
+    return ++this.#sequence;
+  }
+
+  #shared<T>(key: string, since: number, read: () => Promise<T>): Promise<T> {
+    const running = this.#inflight.get(key);
+    if (running !== undefined && running.started > since) return running.promise as Promise<T>;
+    const started = this.#now();
+    const promise = read().finally(() => {
+      if (this.#inflight.get(key)?.promise === promise) this.#inflight.delete(key);
+    });
+    this.#inflight.set(key, { started, promise });
+    return promise;
   }
 
   async #nodeOf(
