@@ -138,6 +138,7 @@ export const GcpOptionsSchema = z
         path: [given[1]!],
         message: `give one of credentials, keyFilename and authClient, not ${given.join(' and ')}`,
       });
+    if (!REGION.test(o.region)) return;
     o.zones?.forEach((z, i) => {
       if (!z.startsWith(`${o.region}-`))
         ctx.addIssue({
