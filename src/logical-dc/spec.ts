@@ -14,6 +14,7 @@ import {
   type MachineSpec,
   type NetworkSpec,
 } from '../core/index.js';
+import { BurstPolicySchema } from './burst/burst-schema.js';
 
 /** Pool, network and provider names: they end up in machine names and cloud tags. */
 export const NameSchema = z
@@ -128,8 +129,8 @@ export const DATACENTER_SHAPE = {
   networks: z.record(NameSchema, NetworkDeclSchema).default({}),
   /** Labels every machine of the datacenter carries. */
   labels: LabelsSchema.default({}),
-  /** Reserved for burst policies: accepted as is and not validated yet. */
-  burst: z.unknown().optional(),
+  /** The burst policy (see `burst/burst-schema.ts`). */
+  burst: BurstPolicySchema.optional(),
 };
 
 /** Checks across fields: network references, subnets inside their network, reserved labels. */
@@ -188,8 +189,8 @@ export function checkDatacenter(
 }
 
 /**
- * The desired datacenter. `burst` is reserved for burst policies (a later issue adds
- * their schema); until then any value is accepted and ignored.
+ * The desired datacenter: pools, networks, labels and, optionally, a burst policy
+ * (`burst`, see `BurstPolicySchema`), which the burst controller runs and apply ignores.
  *
  * @example
  * ```ts

@@ -80,12 +80,17 @@ export type BurstTargetInput = z.input<typeof BurstTargetSchema>;
  *
  * - `basePools`: pools of the spec used first (your own machines); burst never
  *   releases their machines.
+ * - `basePoolsFirst` (default true): while no work waits that the machines there
+ *   cannot take, burst machines take no new work (they are cordoned: a drain without a
+ *   deadline, so their tasks finish) and are released once empty; new work goes to the
+ *   base pools. A cordoned machine is taken back before anything is bought.
  * - `targets`: where burst machines come from, each with its limits.
  * - `budgetPerHour`: the most all burst machines together may cost, in USD per hour.
  * - `pendingFor`: how long demand waits before it counts (short waits are normal).
  * - `idleFor`: a burst machine with no tasks this long is drained and released.
- * - `drainDeadline`: tasks still running this long after a drain notice are killed
- *   (drains for consolidation; an idle machine has none).
+ * - `drainDeadline`: tasks still running this long after a consolidation drain are
+ *   killed (their jobs retry them elsewhere); idle machines have none, and cordoned
+ *   ones (`basePoolsFirst`) are never killed.
  * - `cooldown.scaleUp`: least time between two scale-ups; `cooldown.scaleDown`: no
  *   machine is drained this soon after a scale-up.
  * - `preference`: provider order; `mode: cheapest` lets price decide and the order
@@ -115,6 +120,7 @@ export type BurstTargetInput = z.input<typeof BurstTargetSchema>;
 export const BurstPolicySchema = z
   .object({
     basePools: z.array(NameSchema).default([]),
+    basePoolsFirst: z.boolean().default(true),
     targets: z.array(BurstTargetSchema).min(1, 'give at least one burst target').max(100),
     budgetPerHour: z.number().positive('budgetPerHour must be more than 0').max(1_000_000),
     /** Most burst machines at once, over all targets. */

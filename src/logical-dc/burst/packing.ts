@@ -66,6 +66,8 @@ export interface PackLimits {
 export interface PackOptions {
   /** Values an attribute takes in the cluster already (a spread constraint's domain). */
   readonly domain?: (attribute: string) => Iterable<string>;
+  /** `ffd`: plain first-fit decreasing only, unimproved (a baseline). Default `best`. */
+  readonly strategies?: 'best' | 'ffd';
 }
 
 /** One machine to buy and the tasks it is bought for. */
@@ -173,6 +175,23 @@ export function packDemand(
   weighted.sort((a, b) => b.priority - a.priority || b.weight - a.weight || a.order - b.order);
 
   const runs: { name: string; packing: Packing }[] = [];
+  if (options.strategies === 'ffd') {
+    const plain = new Packing(weighted, candidates, limits, domain);
+    plain.runFfd(undefined);
+    runs.push({ name: 'ffd', packing: plain });
+  } else runBest(runs, weighted, candidates, limits, domain);
+  let best = runs[0]!;
+  for (const r of runs.slice(1)) if (better(r.packing, best.packing)) best = r;
+  return resultOf(best, runs, weighted, hopeless, candidates);
+}
+
+function runBest(
+  runs: { name: string; packing: Packing }[],
+  weighted: readonly Item[],
+  candidates: readonly PackCandidate[],
+  limits: PackLimits,
+  domain: (attribute: string) => string[],
+): void {
   const greedy = new Packing(weighted, candidates, limits, domain);
   const favourites = greedy.runGreedy();
   greedy.improve();
@@ -187,8 +206,15 @@ export function packDemand(
     p.improve();
     runs.push({ name: `ffd:${c.id}`, packing: p });
   }
-  let best = runs[0]!;
-  for (const r of runs.slice(1)) if (better(r.packing, best.packing)) best = r;
+}
+
+function resultOf(
+  best: { name: string; packing: Packing },
+  runs: readonly { name: string; packing: Packing }[],
+  weighted: readonly Item[],
+  hopeless: readonly { key: string; count: number; reason: UnplacedReason }[],
+  candidates: readonly PackCandidate[],
+): PackResult {
   const p = best.packing;
   const unplaced = [...hopeless];
   for (const it of weighted) {
