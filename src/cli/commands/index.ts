@@ -11,6 +11,7 @@ import { registerRefresh } from './refresh.js';
 import { registerAdopt } from './adopt.js';
 import { registerBaremetal } from './baremetal.js';
 import { registerServe } from './serve.js';
+import { registerSimulate } from './simulate.js';
 
 /** Every `kumo` sub-command, in help order. Each file registers one. */
 export const COMMANDS: readonly ((program: Command) => void)[] = [
@@ -26,4 +27,5 @@ export const COMMANDS: readonly ((program: Command) => void)[] = [
   registerAdopt,
   registerBaremetal,
   registerServe,
+  registerSimulate,
 ];
