@@ -34,7 +34,8 @@ import {
   type FrameworkSpec,
   type FrameworkSpecInput,
   type Operation,
-  type TaskSpec,
+  type TaskTemplate,
+  type TrustedOperation,
 } from './frameworks/framework-schemas.js';
 import { attributeValue as attributeValueOf, type AgentView } from './jobs/constraints.js';
 import {
@@ -313,7 +314,7 @@ export class Scheduler {
       };
       fw.send({ type: 'inverseOffers', inverseOffers: [inverse] });
     }
-    if (agent.tasks.size === 0) this.#markDrained(agent);
+    if (agent.tasks.length === 0) this.#markDrained(agent);
     return promise;
   }
 
@@ -757,7 +758,7 @@ export class Scheduler {
   #accept(
     fw: FrameworkRecord,
     offerIds: readonly string[],
-    ops: readonly Operation[],
+    ops: readonly TrustedOperation[],
     refuseSeconds: number,
     trusted: boolean,
   ): AcceptResult {
@@ -794,12 +795,17 @@ export class Scheduler {
       }
       if (offers.length > 0) this.#armInterval();
       for (const op of ops) {
-        results.push({ type: op.type, ok: false, message: invalid });
-        if (op.type === 'launch')
-          for (const t of op.tasks) {
-            dropped.push({ taskId: t.id, reason: 'INVALID_OFFERS', message: invalid });
-            this.#sendDetached(fw, t.id, '', 'DROPPED', 'INVALID_OFFERS', invalid);
-          }
+        results.push({
+          type: op.type === 'launchMany' ? 'launch' : op.type,
+          ok: false,
+          message: invalid,
+        });
+        const taskIds =
+          op.type === 'launch' ? op.tasks.map((t) => t.id) : op.type === 'launchMany' ? op.ids : [];
+        for (const id of taskIds) {
+          dropped.push({ taskId: id, reason: 'INVALID_OFFERS', message: invalid });
+          this.#sendDetached(fw, id, '', 'DROPPED', 'INVALID_OFFERS', invalid);
+        }
       }
       return { launched, dropped, operations: results };
     }
@@ -817,15 +823,36 @@ export class Scheduler {
         results.push(this.#reserveOp(client, agent, pool, scalarsOf(op.resources)));
       else if (op.type === 'unreserve')
         results.push(this.#unreserveOp(client, agent, pool, scalarsOf(op.resources)));
-      else {
-        let cache: { from: TaskSpec['resources']; need: Scalars; resources: Resources } | undefined;
+      else if (op.type === 'launchMany') {
+        const need = scalarsOf(op.template.resources);
+        const resources = Object.freeze(resourcesOf(need));
+        for (const id of op.ids) {
+          const why = this.#launch(fw, client, agent, pool, id, id, op.template, need, resources);
+          if (why === undefined) launched.push(id);
+          else dropped.push({ taskId: id, reason: 'INSUFFICIENT_RESOURCES', message: why });
+        }
+        results.push({ type: 'launch', ok: true });
+      } else {
+        let cache:
+          { from: TaskTemplate['resources']; need: Scalars; resources: Resources } | undefined;
         for (const spec of op.tasks) {
           // Tasks of one job often share one resources object; convert it once.
           if (cache?.from !== spec.resources) {
             const need = scalarsOf(spec.resources);
             cache = { from: spec.resources, need, resources: Object.freeze(resourcesOf(need)) };
           }
-          const why = this.#launch(fw, client, agent, pool, spec, cache.need, cache.resources);
+          const name = spec.name ?? spec.id;
+          const why = this.#launch(
+            fw,
+            client,
+            agent,
+            pool,
+            spec.id,
+            name,
+            spec,
+            cache.need,
+            cache.resources,
+          );
           if (why === undefined) launched.push(spec.id);
           else dropped.push({ taskId: spec.id, reason: 'INSUFFICIENT_RESOURCES', message: why });
         }
@@ -895,7 +922,9 @@ export class Scheduler {
     client: Client,
     agent: SchedAgent,
     pool: Pool,
-    spec: TaskSpec,
+    id: string,
+    name: string,
+    spec: TaskTemplate,
     need: Scalars,
     resources: Resources,
   ): string | undefined {
@@ -910,7 +939,7 @@ export class Scheduler {
       fromUnreserved = minus(need, fromReserved);
     }
     if (!fitsIn(fromUnreserved, pool.unreserved))
-      return this.#drop(fw, spec, agent, `task ${spec.id} does not fit in the offered resources`);
+      return this.#drop(fw, id, agent, `task ${id} does not fit in the offered resources`);
     let ports: PortSet = NO_PORTS;
     const wanted = spec.resources.ports;
     if (typeof wanted === 'number') {
@@ -919,24 +948,24 @@ export class Scheduler {
         if (got === undefined)
           return this.#drop(
             fw,
-            spec,
+            id,
             agent,
-            `task ${spec.id} wants ${wanted} ports; the offers have fewer`,
+            `task ${id} wants ${wanted} ports; the offers have fewer`,
           );
         ports = got;
       }
     } else if (wanted.length > 0) {
       ports = portSetOf(wanted);
       if (!containsPorts(pool.ports, ports))
-        return this.#drop(fw, spec, agent, `task ${spec.id} wants ports the offers do not hold`);
+        return this.#drop(fw, id, agent, `task ${id} wants ports the offers do not hold`);
     }
     if (fromReserved !== ZERO) subtractInto(pool.reserved, fromReserved);
     subtractInto(pool.unreserved, fromUnreserved);
     if (ports.length > 0) pool.ports = subtractPorts(pool.ports, ports);
     const task: Task = new TaskRecord(
       this.#taskOwner,
-      spec.id,
-      spec.name ?? spec.id,
+      id,
+      name,
       fw,
       client,
       agent,
@@ -946,7 +975,7 @@ export class Scheduler {
     );
     fw.tasks.set(task.id, task);
     fw.live++;
-    agent.tasks.add(task);
+    agent.addTask(task);
     const launch: TaskLaunch = {
       taskId: task.id,
       frameworkId: fw.id,
@@ -974,8 +1003,8 @@ export class Scheduler {
     return undefined;
   }
 
-  #drop(fw: FrameworkRecord, spec: TaskSpec, agent: SchedAgent, why: string): string {
-    this.#sendDetached(fw, spec.id, agent.id, 'DROPPED', 'INSUFFICIENT_RESOURCES', why);
+  #drop(fw: FrameworkRecord, id: string, agent: SchedAgent, why: string): string {
+    this.#sendDetached(fw, id, agent.id, 'DROPPED', 'INSUFFICIENT_RESOURCES', why);
     return why;
   }
 
@@ -1016,11 +1045,11 @@ export class Scheduler {
     const fw = task.framework;
     const agent = task.agent as SchedAgent;
     task.run = undefined;
-    agent.tasks.delete(task);
+    agent.removeTask(task);
     fw.live--;
     this.#allocator.release(task.client, agent, task.unreserved, task.reserved, task.ports);
     if (fw.acknowledgements === 'implicit' || fw.status === 'removed') fw.tasks.delete(task.id);
-    if (agent.status === 'draining' && agent.tasks.size === 0) this.#markDrained(agent);
+    if (agent.status === 'draining' && agent.tasks.length === 0) this.#markDrained(agent);
     if (fw.status === 'removed' && fw.live === 0) this.#forget(fw);
     this.#requestPass();
   }
@@ -1045,7 +1074,7 @@ export class Scheduler {
       fw.pendingAcks.set(task.id, { status, sentAt: now });
       this.#armAcks();
     }
-    if (fw.status === 'connected') fw.send({ type: 'update', status });
+    if (fw.status === 'connected') fw.sendStatus(status);
   }
 
   /** An update about a task the scheduler keeps no record of (dropped, unknown). */
@@ -1070,7 +1099,7 @@ export class Scheduler {
       timestamp: this.#clock.now(),
       source,
     };
-    fw.send({ type: 'update', status });
+    fw.sendStatus(status);
   }
 
   #armAcks(): void {
@@ -1086,7 +1115,7 @@ export class Scheduler {
         for (const p of fw.pendingAcks.values())
           if (now - p.sentAt >= this.#ackRetryMs) {
             p.sentAt = now;
-            fw.send({ type: 'update', status: p.status });
+            fw.sendStatus(p.status);
           }
       }
       if (waiting) this.#armAcks();
@@ -1118,7 +1147,7 @@ export class Scheduler {
     // Whatever was not acknowledged while away is sent again.
     for (const p of fw.pendingAcks.values()) {
       p.sentAt = this.#clock.now();
-      fw.send({ type: 'update', status: p.status });
+      fw.sendStatus(p.status);
     }
     this.#requestPass();
     return new FrameworkHandle(fw, this.#ops);

@@ -56,7 +56,7 @@ export function agentInfoOf(agent: Agent): AgentInfo {
       ...resourcesOf(agent.freeUnreservedInto(zeroScalars())),
       ports: toRanges(agent.freePorts),
     },
-    tasks: agent.tasks.size,
+    tasks: agent.tasks.length,
     offers: agent.offers.length,
     drainDeadline: agent.drainDeadline,
   };

@@ -41,7 +41,12 @@ export interface AgentHolder {
  * methods below only, so "allocated" always equals what outstanding offers and live
  * tasks hold (the property tests check exactly that).
  */
-export class Agent<TTask = unknown, TOffer = unknown> {
+/** Something kept in an agent's task list, remembering where (for O(1) removal). */
+export interface Slotted {
+  agentSlot: number;
+}
+
+export class Agent<TTask extends Slotted = Slotted, TOffer = unknown> {
   readonly id: string;
   /** Dense, never reused: lets filters key by number. */
   readonly seq: number;
@@ -56,12 +61,17 @@ export class Agent<TTask = unknown, TOffer = unknown> {
   readonly unreservedAllocated: Scalars = zeroScalars();
   freePorts: PortSet;
   readonly reservations = new Map<string, ReservationPool>();
-  readonly tasks = new Set<TTask>();
+  /** Live tasks on this agent; each knows its index (`agentSlot`). */
+  readonly tasks: TTask[] = [];
   /** Outstanding offers on this agent (one or two at most, hence an array). */
   readonly offers: TOffer[] = [];
   drainDeadline: number | undefined;
   /** Bumped whenever free resources change; lets the allocator skip unchanged agents. */
   version = 0;
+  /** Whether the allocator counts this agent (set by the allocator only). */
+  registered = false;
+  /** Whether the allocator has it in its "something to offer" set (allocator only). */
+  offerable = false;
 
   constructor(spec: AgentSpec, seq: number) {
     this.id = spec.id;
@@ -165,6 +175,23 @@ export class Agent<TTask = unknown, TOffer = unknown> {
     )
       this.reservations.delete(role);
     this.version++;
+  }
+
+  addTask(task: TTask): void {
+    task.agentSlot = this.tasks.length;
+    this.tasks.push(task);
+  }
+
+  removeTask(task: TTask): void {
+    const list = this.tasks;
+    const i = task.agentSlot;
+    if (list[i] !== task) return;
+    const last = list.pop()!;
+    if (last !== task) {
+      list[i] = last;
+      last.agentSlot = i;
+    }
+    task.agentSlot = -1;
   }
 
   removeOffer(offer: TOffer): void {

@@ -89,6 +89,7 @@ export class Allocator<F extends AllocatorFramework> {
 
   addAgent(agent: Agent): void {
     this.#agents.add(agent);
+    agent.registered = true;
     addInto(this.#total, agent.total);
     this.sorter.setTotal(this.#total);
     for (const [role, pool] of agent.reservations) {
@@ -102,7 +103,8 @@ export class Allocator<F extends AllocatorFramework> {
   /** Forgets an agent; release what its offers and tasks held first. */
   removeAgent(agent: Agent): void {
     if (!this.#agents.delete(agent)) return;
-    this.#available.delete(agent);
+    agent.registered = false;
+    this.#setOfferable(agent, false);
     subtractInto(this.#total, agent.total);
     this.sorter.setTotal(this.#total);
     for (const [role, pool] of agent.reservations) {
@@ -173,7 +175,7 @@ export class Allocator<F extends AllocatorFramework> {
     reserved: Scalars,
     ports: PortSet,
   ): void {
-    if (!this.#agents.has(agent)) {
+    if (!agent.registered) {
       // The agent already left: only the framework's share needs correcting.
       this.sorter.unallocate(client, plus(unreserved, reserved));
       return;
@@ -229,7 +231,7 @@ export class Allocator<F extends AllocatorFramework> {
           ports: pick.ports,
         });
         made++;
-        if (!this.#available.has(agent)) break;
+        if (!agent.offerable) break;
       }
     }
     return made;
@@ -237,8 +239,8 @@ export class Allocator<F extends AllocatorFramework> {
 
   /** True when the agent has anything allocatable (free unreserved or reserved). */
   #refresh(agent: Agent): void {
-    if (!agent.active || !this.#agents.has(agent)) {
-      this.#available.delete(agent);
+    if (!agent.active || !agent.registered) {
+      this.#setOfferable(agent, false);
       return;
     }
     let has = isAllocatable(agent.freeUnreservedInto(this.#scratch), this.#min);
@@ -253,7 +255,14 @@ export class Allocator<F extends AllocatorFramework> {
           break;
         }
       }
-    if (has) this.#available.add(agent);
+    this.#setOfferable(agent, has);
+  }
+
+  /** Keeps the set and the agent's own flag in step, touching the set only on change. */
+  #setOfferable(agent: Agent, offerable: boolean): void {
+    if (agent.offerable === offerable) return;
+    agent.offerable = offerable;
+    if (offerable) this.#available.add(agent);
     else this.#available.delete(agent);
   }
 

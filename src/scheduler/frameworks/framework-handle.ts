@@ -14,6 +14,7 @@ import {
   type Operation,
   type OperationInput,
   type RefuseOptionsInput,
+  type TrustedOperation,
 } from './framework-schemas.js';
 import { z } from 'zod';
 
@@ -40,7 +41,7 @@ export interface FrameworkOps {
   accept(
     fw: FrameworkRecord,
     offerIds: readonly string[],
-    ops: readonly Operation[],
+    ops: readonly TrustedOperation[],
     refuseSeconds: number,
     trusted: boolean,
   ): AcceptResult;
@@ -116,7 +117,7 @@ export class FrameworkHandle {
   /** Internal fast path for the built-in jobs framework (inputs already validated). */
   [ACCEPT_TRUSTED](
     offerIds: readonly string[],
-    operations: readonly Operation[],
+    operations: readonly TrustedOperation[],
     refuseSeconds: number,
   ): AcceptResult {
     return this.#ops.accept(this.#live(), offerIds, operations, refuseSeconds, true);

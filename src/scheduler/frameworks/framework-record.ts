@@ -38,7 +38,8 @@ export class FrameworkRecord {
   cancelFailover: (() => void) | undefined;
   callbacks: FrameworkCallbacks | undefined;
   #streams = new Set<EventStream<FrameworkEvent>>();
-  #outbox: FrameworkEvent[] = [];
+  /** Events, and bare statuses (wrapped only if a stream wants them: there are millions). */
+  #outbox: (FrameworkEvent | TaskStatus)[] = [];
   #flushQueued = false;
 
   constructor(
@@ -86,7 +87,12 @@ export class FrameworkRecord {
     });
   }
 
-  send(event: FrameworkEvent): void {
+  /** Queues a status update (same as `send({ type: 'update', status })`, cheaper). */
+  sendStatus(status: TaskStatus): void {
+    this.send(status);
+  }
+
+  send(event: FrameworkEvent | TaskStatus): void {
     this.#outbox.push(event);
     if (!this.#flushQueued) {
       this.#flushQueued = true;
@@ -99,7 +105,21 @@ export class FrameworkRecord {
     const events = this.#outbox;
     this.#outbox = [];
     const cb = this.callbacks;
-    for (const event of events) {
+    for (const item of events) {
+      if (!('type' in item)) {
+        if (this.#streams.size > 0) {
+          const wrapped: FrameworkEvent = { type: 'update', status: item };
+          for (const s of this.#streams) s.push(wrapped);
+        }
+        if (cb?.update === undefined) continue;
+        try {
+          cb.update(item);
+        } catch (error) {
+          this.onCallbackError(error, this);
+        }
+        continue;
+      }
+      const event = item;
       for (const s of this.#streams) s.push(event);
       if (cb === undefined) continue;
       try {

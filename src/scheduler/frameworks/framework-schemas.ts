@@ -82,6 +82,22 @@ export const OperationSchema = z.discriminatedUnion('type', [
 export type Operation = z.output<typeof OperationSchema>;
 export type OperationInput = z.input<typeof OperationSchema>;
 
+/** Everything of a task but its id and name. */
+export type TaskTemplate = Omit<TaskSpec, 'id' | 'name'>;
+
+/**
+ * Internal: many identical tasks from one template, for the built-in jobs framework
+ * (one object per task less when launching a million).
+ */
+export interface LaunchManyOperation {
+  readonly type: 'launchMany';
+  readonly template: TaskTemplate;
+  readonly ids: readonly string[];
+}
+
+/** What the internal accept path takes. */
+export type TrustedOperation = Operation | LaunchManyOperation;
+
 export const OfferIdsSchema = z.array(z.string().min(1)).max(10_000);
 
 /** How long to refuse what is handed back (declined, or left over by an accept). Default 5 s, as in Mesos. */

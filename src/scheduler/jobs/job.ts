@@ -1,4 +1,5 @@
 import type { PlacementContext, PlacementRequest } from './constraints.js';
+import type { TaskTemplate } from '../frameworks/framework-schemas.js';
 import type { JobSpec } from './job-schemas.js';
 
 /** Where a job stands. */
@@ -70,6 +71,8 @@ export class Job {
   readonly perAttribute: Map<string, Map<string, number>> | undefined;
   readonly spreadAttributes: readonly string[];
   readonly request: PlacementRequest;
+  /** What each of its tasks launches with. */
+  readonly template: TaskTemplate;
   readonly context: PlacementContext;
   readonly waiters: ((status: JobStatus) => void)[] = [];
 
@@ -91,6 +94,13 @@ export class Job {
         ? new Map(this.spreadAttributes.map((a) => [a, new Map()]))
         : undefined;
     this.request = { resources: spec.resources, constraints: spec.constraints };
+    this.template = {
+      resources: spec.resources,
+      command: spec.command,
+      env: spec.env,
+      durationMs: spec.durationMs,
+      labels: spec.labels,
+    };
     this.context = {
       tasksOnAgent: (agentId) => this.perAgent?.get(agentId) ?? 0,
       tasksOnHost: (hostname) => this.perHost?.get(hostname) ?? 0,

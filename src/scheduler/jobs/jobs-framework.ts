@@ -1,6 +1,6 @@
 import { Conflict, NotFound, parse, type Clock } from '../../core/index.js';
 import { ACCEPT_TRUSTED, type FrameworkHandle } from '../frameworks/framework-handle.js';
-import type { DemandInput, TaskSpec } from '../frameworks/framework-schemas.js';
+import type { DemandInput, LaunchManyOperation } from '../frameworks/framework-schemas.js';
 import type { Offer } from '../offers/offer.js';
 import { portCount, portSetOf } from '../resources/ports.js';
 import { toMilliCpus } from '../resources/scalars.js';
@@ -283,7 +283,7 @@ export class JobsFramework {
       attributes: offer.attributes,
       available,
     };
-    const tasks: TaskSpec[] = [];
+    const ops: LaunchManyOperation[] = [];
     for (const job of this.#queue) {
       const ready = job.ready;
       if (ready === 0) continue;
@@ -294,6 +294,7 @@ export class JobsFramework {
         job.spreadAttributes.length > 0
           ? job.spreadAttributes.map((a) => attributeValue(offer.attributes, offer.hostname, a)!)
           : undefined;
+      const ids: string[] = [];
       for (let i = 0; i < k; i++) {
         const q = job.take();
         const taskId = `${job.id}.${q.index}.${q.run}`;
@@ -311,15 +312,9 @@ export class JobsFramework {
         job.live++;
         job.count(live, 1);
         job.launches++;
-        tasks.push({
-          id: taskId,
-          resources: spec.resources,
-          command: spec.command,
-          env: spec.env,
-          durationMs: spec.durationMs,
-          labels: spec.labels,
-        });
+        ids.push(taskId);
       }
+      ops.push({ type: 'launchMany', template: job.template, ids });
       const r = spec.resources;
       milliCpus -= toMilliCpus(r.cpus) * k;
       available.cpus = milliCpus / 1000;
@@ -328,8 +323,8 @@ export class JobsFramework {
       available.diskGiB -= r.diskGiB * k;
       available.ports -= r.ports * k;
     }
-    if (tasks.length === 0) return false;
-    this.#handle[ACCEPT_TRUSTED]([offer.id], [{ type: 'launch', tasks }], this.#refuseSeconds);
+    if (ops.length === 0) return false;
+    this.#handle[ACCEPT_TRUSTED]([offer.id], ops, this.#refuseSeconds);
     return true;
   }
 

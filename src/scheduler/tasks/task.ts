@@ -50,6 +50,8 @@ export class TaskRecord<F> implements TaskSink {
   run: TaskRun | undefined;
   /** Set when the scheduler asked for the kill, so `KILLED` carries the right reason. */
   killReason: TaskReason | undefined;
+  /** Index in its agent's task list. */
+  agentSlot = -1;
   constructor(
     readonly owner: TaskOwner<F>,
     readonly id: string,
