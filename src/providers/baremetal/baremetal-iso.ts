@@ -29,9 +29,11 @@ export interface IsoOptions {
 
 interface Dir {
   name: string;
+  /** Name in the primary (ISO 9660) tree. */
+  primary: string;
   parent: Dir | undefined;
   dirs: Dir[];
-  files: { name: string; data: Uint8Array; extent: number }[];
+  files: { name: string; primary: string; data: Uint8Array; extent: number }[];
   /** Path table number (1-based, the order of the path table). */
   number: number;
   extent: { primary: number; joliet: number };
@@ -69,8 +71,33 @@ function primaryName(name: string, isFile: boolean): string {
   return `${base.slice(0, 29 - Math.min(ext.length, 8))}.${ext.slice(0, 8)};1`;
 }
 
-function identifier(name: string, isFile: boolean, joliet: boolean): Buffer {
-  return joliet ? ucs2(name) : Buffer.from(primaryName(name, isFile), 'ascii');
+/** A child's identifier in one of the two trees. */
+function identifier(entry: { name: string; primary: string }, joliet: boolean): Buffer {
+  return joliet ? ucs2(entry.name) : Buffer.from(entry.primary, 'ascii');
+}
+
+/**
+ * Primary names unique within a directory: ISO 9660 names are short and upper-case,
+ * so `a-b` and `a_b`, or two long names with one beginning, fold together; the later
+ * ones get a number in place of their last characters (as genisoimage does).
+ */
+function assignPrimaryNames(dir: Dir): void {
+  const taken = new Set<string>();
+  const entries = [
+    ...dir.dirs.map((d) => ({ entry: d, isFile: false })),
+    ...dir.files.map((f) => ({ entry: f, isFile: true })),
+  ];
+  for (const { entry, isFile } of entries) {
+    let name = primaryName(entry.name, isFile);
+    for (let n = 0; taken.has(name); n++) {
+      if (n > 999) throw new RangeError(`too many names in one directory fold to ${name}`);
+      const [stem = '', rest = ''] = isFile ? name.split(/(?=\.)/) : [name, ''];
+      name = `${stem.slice(0, Math.max(1, stem.length - 3))}${String(n).padStart(3, '0')}${rest}`;
+    }
+    taken.add(name);
+    entry.primary = name;
+  }
+  for (const child of dir.dirs) assignPrimaryNames(child);
 }
 
 /** The 7-byte directory-record date (§9.1.5): years since 1900, month … second, UTC offset 0. */
@@ -124,11 +151,11 @@ function dirRecords(dir: Dir, joliet: boolean, date: Date): Buffer {
   ];
   const children = [
     ...dir.dirs.map((d) => ({
-      id: identifier(d.name, false, joliet),
+      id: identifier(d, joliet),
       rec: (id: Buffer) => dirRecord(id, d.extent[key], d.size[key], true, date),
     })),
     ...dir.files.map((f) => ({
-      id: identifier(f.name, true, joliet),
+      id: identifier(f, joliet),
       rec: (id: Buffer) => dirRecord(id, f.extent, f.data.length, false, date),
     })),
   ].sort((a, b) => Buffer.compare(a.id, b.id));
@@ -156,7 +183,7 @@ function pathTableOrder(root: Dir, joliet: boolean): Dir[] {
   const order: Dir[] = [root];
   for (let i = 0; i < order.length; i++) {
     const kids = [...order[i]!.dirs].sort((a, b) =>
-      Buffer.compare(identifier(a.name, false, joliet), identifier(b.name, false, joliet)),
+      Buffer.compare(identifier(a, joliet), identifier(b, joliet)),
     );
     order.push(...kids);
   }
@@ -168,7 +195,7 @@ function pathTable(order: readonly Dir[], joliet: boolean, bigEndian: boolean): 
   const numbers = new Map(order.map((d, i) => [d, i + 1]));
   const parts: Buffer[] = [];
   for (const dir of order) {
-    const id = dir.parent === undefined ? Buffer.from([0]) : identifier(dir.name, false, joliet);
+    const id = dir.parent === undefined ? Buffer.from([0]) : identifier(dir, joliet);
     const rec = Buffer.alloc(8 + id.length + (id.length % 2), 0);
     rec[0] = id.length;
     if (bigEndian) rec.writeUInt32BE(dir.extent[key], 2);
@@ -245,6 +272,7 @@ function volumeDescriptor(
 function buildTree(files: readonly IsoFile[]): Dir {
   const mk = (name: string, parent: Dir | undefined): Dir => ({
     name,
+    primary: '',
     parent,
     dirs: [],
     files: [],
@@ -268,14 +296,9 @@ function buildTree(files: readonly IsoFile[]): Dir {
     }
     if (dir.files.some((f) => f.name === name))
       throw new RangeError(`duplicate ISO path "${file.path}"`);
-    // NOTE: two Joliet names may fold to one primary name (a-b and a_b); readers of the
-    // primary tree would see one file, so refuse rather than write a broken image.
-    if (dir.files.some((f) => primaryName(f.name, true) === primaryName(name, true)))
-      throw new RangeError(
-        `"${file.path}" and a sibling have the same ISO 9660 name ${primaryName(name, true)}`,
-      );
-    dir.files.push({ name, data: file.data, extent: 0 });
+    dir.files.push({ name, primary: '', data: file.data, extent: 0 });
   }
+  assignPrimaryNames(root);
   return root;
 }
 
