@@ -12,28 +12,27 @@ export interface ProviderKind {
   readonly pathSettings: readonly string[];
 }
 
-// NOTE: each factory parses its own options with zod, so the casts below only hand
-// the unvalidated settings to the function that validates them.
+type Factory = (settings: Record<string, unknown>) => Provider;
+
+function kind(load: () => Promise<Factory>, pathSettings: readonly string[] = []): ProviderKind {
+  return { load, pathSettings };
+}
+
+// NOTE: each factory parses its own options with zod, so the casts below only hand the
+// unvalidated settings to the function that validates them.
 export const PROVIDER_KINDS: Readonly<Record<string, ProviderKind>> = {
-  sim: {
-    load: async () => {
-      const { sim } = await import('../providers/sim/index.js');
-      return (s) => sim(s);
-    },
-    pathSettings: ['statePath'],
-  },
-  gcp: {
-    load: async () => {
-      const { gcp } = await import('../providers/gcp/index.js');
-      return (s) => gcp(s as Parameters<typeof gcp>[0]);
-    },
-    pathSettings: ['keyFilename'],
-  },
-  openstack: {
-    load: async () => {
-      const { openstack } = await import('../providers/openstack/index.js');
-      return (s) => openstack(s);
-    },
-    pathSettings: ['cloudsFile'],
-  },
+  sim: kind(async () => (await import('../providers/sim/index.js')).sim, ['statePath']),
+  aws: kind(async () => {
+    const { aws } = await import('../providers/aws/index.js');
+    return (s) => aws(s as Parameters<typeof aws>[0]);
+  }),
+  gcp: kind(async () => {
+    const { gcp } = await import('../providers/gcp/index.js');
+    return (s) => gcp(s as Parameters<typeof gcp>[0]);
+  }, ['keyFilename']),
+  openstack: kind(
+    async () => (await import('../providers/openstack/index.js')).openstack,
+    ['cloudsFile'],
+  ),
+  baremetal: kind(async () => (await import('../providers/baremetal/index.js')).baremetal),
 };

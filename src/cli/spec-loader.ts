@@ -54,11 +54,21 @@ export async function buildProviders(file: SpecFile): Promise<Record<string, Pro
     } catch (err) {
       if (!isKumoError(err) || !(err instanceof ValidationError)) throw err;
       const own = err.issues.length > 0 ? err.issues : [{ path: '(root)', message: err.message }];
-      for (const i of own)
+      for (const raw of own) {
+        // zod names an unknown key only in its message; point at the key itself.
+        const key = /^Unrecognized keys?: "([^"]+)"/.exec(raw.message)?.[1];
+        const i =
+          key === undefined
+            ? raw
+            : {
+                path: raw.path === '(root)' ? key : `${raw.path}.${key}`,
+                message: `unknown setting "${key}" for kind ${decl.kind}`,
+              };
         issues.push({
           path: i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`,
           message: i.message,
         });
+      }
     }
   }
   if (issues.length > 0) throw file.error(issues);
