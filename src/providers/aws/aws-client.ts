@@ -21,6 +21,7 @@ export class Ec2Pacer {
   readonly #gates = new Map<string, AdaptiveGate>();
   /** HTTP attempts made, by API (retries included). */
   readonly attempts = new Map<string, number>();
+  #inFlight = 0;
 
   constructor(
     readonly config: Pick<AwsConfig, 'concurrency' | 'apiRateScale' | 'rateLimits' | 'retryMode'>,
@@ -57,11 +58,15 @@ export class Ec2Pacer {
     return gate;
   }
 
-  /** Runs one HTTP attempt of `api` that spends `instances` resource tokens. */
+  /**
+   * Runs one HTTP attempt of `api`: it takes a request token and `instances` resource
+   * tokens, which come back when EC2 answers with an error (nothing was launched).
+   */
   async run<T>(api: string, instances: number, attempt: () => Promise<T>): Promise<T> {
     const resourceLimit = RESOURCE_BUCKETS[api];
+    let bucket: WeightedBucket | undefined;
     if (resourceLimit !== undefined && instances > 0) {
-      let bucket = this.#resources.get(api);
+      bucket = this.#resources.get(api);
       if (bucket === undefined) {
         bucket = new WeightedBucket(
           {
@@ -78,16 +83,37 @@ export class Ec2Pacer {
     await gate?.pass();
     return this.#limiter(api).run(async () => {
       this.attempts.set(api, (this.attempts.get(api) ?? 0) + 1);
+      this.#inFlight += 1;
       try {
         const out = await attempt();
         gate?.succeeded();
         return out;
       } catch (err) {
         if (err instanceof Error && THROTTLE_CODES.has(err.name)) gate?.throttled();
+        // An answer from EC2 (any status) means nothing was launched; a dropped
+        // connection may have launched, so its tokens stay spent.
+        if (bucket !== undefined && isServiceAnswer(err)) bucket.refund(instances);
         throw err;
+      } finally {
+        this.#inFlight -= 1;
       }
     });
   }
+
+  /** HTTP attempts under way now (a simulation's clock waits for them before moving). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+}
+
+function isServiceAnswer(err: unknown): boolean {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    '$metadata' in err &&
+    typeof (err as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode ===
+      'number'
+  );
 }
 
 function instancesOf(api: string, input: unknown): number {
@@ -95,6 +121,11 @@ function instancesOf(api: string, input: unknown): number {
   const i = input as { MaxCount?: unknown; InstanceIds?: unknown };
   if (api === 'RunInstances') return typeof i.MaxCount === 'number' ? i.MaxCount : 0;
   return Array.isArray(i.InstanceIds) ? i.InstanceIds.length : 0;
+}
+
+/** What kumo's middleware reads of the SDK's finalize-step arguments. */
+interface PacedArgs {
+  readonly input: unknown;
 }
 
 export interface Ec2Deps {
@@ -140,8 +171,8 @@ export class Ec2 {
     // Each HTTP attempt (retries included) waits its turn in the pacer; placed before
     // signing so a long wait never sends an expired signature.
     const pace =
-      (next: (args: { input: unknown }) => Promise<unknown>, context: { commandName?: string }) =>
-      (args: { input: unknown }): Promise<unknown> => {
+      (next: (args: PacedArgs) => Promise<unknown>, context: { commandName?: string }) =>
+      (args: PacedArgs): Promise<unknown> => {
         const api = (context.commandName ?? 'Unknown').replace(/Command$/, '');
         return this.pacer.run(api, instancesOf(api, args.input), () => next(args));
       };

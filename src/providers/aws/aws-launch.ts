@@ -227,17 +227,22 @@ export class Launcher {
     const todo = chunks.filter((c) =>
       Array.from({ length: c.count }, (_, k) => c.first + k).some((slot) => !bySlot.has(slot)),
     );
-    const results = await Promise.allSettled(todo.map((c) => this.#launchChunk(plan, c)));
-    let failure: unknown;
-    for (const [n, r] of results.entries()) {
-      if (r.status === 'rejected') {
-        failure ??= r.reason;
-        continue;
-      }
-      for (const i of r.value.Instances ?? [])
-        if (i.AmiLaunchIndex !== undefined) bySlot.set(todo[n]!.first + i.AmiLaunchIndex, i);
-    }
-    await this.#tagNames(plan, bySlot);
+    const found = new Map(bySlot);
+    // Each chunk is tagged as soon as it is launched, so tagging (one call per
+    // instance) overlaps the launches still waiting for RunInstances tokens.
+    const results = await Promise.allSettled([
+      this.#tagNames(plan, found),
+      ...todo.map(async (c) => {
+        const reservation = await this.#launchChunk(plan, c);
+        const mine = new Map<number, Instance>();
+        for (const i of reservation.Instances ?? [])
+          if (i.AmiLaunchIndex !== undefined) mine.set(c.first + i.AmiLaunchIndex, i);
+        for (const [slot, i] of mine) bySlot.set(slot, i);
+        await this.#tagNames(plan, mine);
+      }),
+    ]);
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      ?.reason as unknown;
     return failure === undefined ? { bySlot } : { bySlot, failure };
   }
 

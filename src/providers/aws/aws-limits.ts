@@ -70,6 +70,12 @@ export class WeightedBucket {
     this.#at = now;
   }
 
+  /** Gives back tokens taken for a call that did nothing (EC2 answered with an error). */
+  refund(n: number): void {
+    this.#refill();
+    this.#tokens = Math.min(this.limit.size, this.#tokens + Math.min(n, this.limit.size));
+  }
+
   /** Resolves once `n` tokens (at most the bucket's size) are ours. */
   take(n: number, signal?: AbortSignal): Promise<void> {
     const want = Math.min(n, this.limit.size);
@@ -90,10 +96,10 @@ export class WeightedBucket {
 }
 
 /**
- * Adaptive pacing for one API (retry mode `adaptive`): after a throttle the API's
- * send rate halves, then climbs back by a twentieth of its documented rate per
- * success until the documented rate is reached and the gate steps aside. EC2 throttles
- * per API, so one API's throttling never slows another.
+ * Adaptive pacing for one API (retry mode `adaptive`): a throttle cuts the API's send
+ * rate to 70 % (the SDK's adaptive mode uses the same factor), each success adds back a
+ * tenth of the documented rate, and once the documented rate is reached the gate steps
+ * aside. EC2 throttles per API, so one API's throttling never slows another.
  */
 class AdaptiveGate {
   #rate: number | undefined;
@@ -113,12 +119,12 @@ class AdaptiveGate {
   }
 
   throttled(): void {
-    this.#rate = Math.max(this.documented / 10, (this.#rate ?? this.documented) / 2);
+    this.#rate = Math.max(this.documented / 10, (this.#rate ?? this.documented) * 0.7);
   }
 
   succeeded(): void {
     if (this.#rate === undefined) return;
-    this.#rate += this.documented / 20;
+    this.#rate += this.documented / 10;
     if (this.#rate >= this.documented) this.#rate = undefined;
   }
 

@@ -113,6 +113,11 @@ export class AwsProvider implements Provider {
     return this.#ec2.pacer.attempts;
   }
 
+  /** EC2 requests under way now; a simulation clock moves only when this is 0. */
+  get requestsInFlight(): number {
+    return this.#ec2.pacer.inFlight;
+  }
+
   /** Closes the SDK client's connections. */
   close(): void {
     this.#ec2.destroy();
@@ -226,6 +231,7 @@ export class AwsProvider implements Provider {
       tags: ebsDisk === undefined ? tags : { ...tags, [TAG_DISK]: String(ebsDisk) },
       signal,
     };
+    const started = this.#clock.now();
     const launched = await this.#launcher.launch(plan);
     if (launched.failure !== undefined) {
       const err = launched.failure;
@@ -243,7 +249,17 @@ export class AwsProvider implements Provider {
     const slots = [...launched.bySlot.keys()].sort((a, b) => a - b);
     let instances = slots.map((s) => launched.bySlot.get(s)!);
     if (options.wait !== false) {
-      const ids = instances.filter((i) => !SETTLED.has(this.#state(i))).map((i) => i.InstanceId!);
+      let ids = instances.filter((i) => !SETTLED.has(this.#state(i))).map((i) => i.InstanceId!);
+      // A large launch is often running by the time every instance is tagged: look
+      // once now, and poll only for what is still pending.
+      if (ids.length > 0 && this.#clock.now() - started >= this.#config.pollIntervalMs) {
+        const now = await this.#describeVisible(ids);
+        instances = instances.map((i) => now.get(i.InstanceId!) ?? i);
+        ids = ids.filter((id) => {
+          const seen = now.get(id);
+          return seen === undefined || !SETTLED.has(this.#state(seen));
+        });
+      }
       if (ids.length > 0) {
         const settled = await this.#poller.waitFor(
           ids,

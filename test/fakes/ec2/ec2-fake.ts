@@ -217,6 +217,7 @@ export class Ec2Fake {
         }
         return 0;
       },
+      admitLaunch: (n) => this.throttle?.admitResources('RunInstances', n) ?? true,
       takeCapacityFault: () => {
         if (queued.capacity > 0 || random() < (rates.capacity ?? 0)) {
           queued.capacity = Math.max(0, queued.capacity - 1);
@@ -309,12 +310,10 @@ export class Ec2Fake {
           filters(params).length === 0 &&
           ids.length === 0 &&
           !params.has('MaxResults');
-        const resources =
-          action === 'RunInstances'
-            ? Number(params.get('MaxCount') ?? 0)
-            : ['TerminateInstances', 'StartInstances', 'StopInstances'].includes(action)
-              ? ids.length
-              : 0;
+        // RunInstances spends instance tokens only when it launches (see its handler).
+        const resources = ['TerminateInstances', 'StartInstances', 'StopInstances'].includes(action)
+          ? ids.length
+          : 0;
         if (!this.throttle.admit(action, { unfiltered, resources }))
           throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }

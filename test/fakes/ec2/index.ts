@@ -17,3 +17,4 @@ export {
   FAKE_ACCOUNT,
 } from './catalog.js';
 export type { FakeInstance } from './state.js';
+export { SettlingClock } from './settling-clock.js';

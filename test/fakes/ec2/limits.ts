@@ -135,4 +135,16 @@ export class Throttle {
     resource?.take(options.resources);
     return true;
   }
+
+  /** Takes `n` instance tokens from `action`'s resource bucket, or none and answers false. */
+  admitResources(action: string, n: number): boolean {
+    const resource = this.#resourceBucket(action);
+    if (resource === undefined || n <= 0) return true;
+    if (!resource.has(n)) {
+      this.refused.set(action, (this.refused.get(action) ?? 0) + 1);
+      return false;
+    }
+    resource.take(n);
+    return true;
+  }
 }

@@ -5,7 +5,9 @@ import { Ec2Fake, testCredentials } from '../../fakes/ec2/index.js';
 
 describeProviderContract('aws (EC2 wire fake)', async () => {
   // Virtual time that jumps ahead whenever the process waits on it: EC2's documented
-  // rate limits, boot times and backoff all hold, and cost no wall time.
+  // rate limits, boot times and backoff all hold and cost no wall time. (It also leaps
+  // over requests in flight, which only adds throttling for the retries to absorb;
+  // the benchmark, which measures time, uses a SettlingClock instead.)
   const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1), autoAdvance: true });
   const fake = new Ec2Fake({ clock, bootMs: 20_000, seed: 11 }).install();
   const provider = aws(

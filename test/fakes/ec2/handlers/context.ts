@@ -16,6 +16,8 @@ export interface HandlerContext {
   visibilityLagMs(): number;
   /** True when a capacity fault is due for this launch (and uses it up). */
   takeCapacityFault(): boolean;
+  /** Takes the resource tokens of launching `n` instances; false when the bucket is short. */
+  admitLaunch(n: number): boolean;
 }
 
 export type Handler = (ctx: HandlerContext, params: ReadonlyMap<string, string>) => string;

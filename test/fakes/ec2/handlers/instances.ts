@@ -300,6 +300,10 @@ export const runInstances: Handler = (ctx, params) => {
       `You have requested more vCPU capacity than your current vCPU limit of ${ctx.vcpuLimit} allows for the instance bucket that the specified instance type belongs to. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.`,
     );
 
+  // NOTE: only a launch spends instance tokens; an idempotent repeat (answered above) does not.
+  if (!ctx.admitLaunch(max))
+    throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
+
   const specs = tagSpecs(params);
   for (const s of specs) {
     if (
