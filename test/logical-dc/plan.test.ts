@@ -309,7 +309,7 @@ describe('plan', () => {
     });
     expect(p.steps.map((s) => s.kind)).toEqual(['network.create', 'create', 'network.delete']);
     const create = p.steps[1]!;
-    expect(create.kind === 'create' && (create.spec).network).toBe('lan');
+    expect(create.kind === 'create' && create.spec.network).toBe('lan');
   });
 
   it('merges datacenter, pool and machine labels into the machine spec (machine wins)', () => {

@@ -106,6 +106,7 @@ export class ComputeApi {
   readonly #options: ComputeClientOptions;
   readonly #deps: ComputeDeps;
   readonly #clients = new Map<string, { close(): Promise<void> }>();
+  #auth: NonNullable<ComputeClientOptions['auth']> | undefined;
 
   constructor(options: ComputeClientOptions, deps: ComputeDeps) {
     this.#options = options;
@@ -117,13 +118,19 @@ export class ComputeApi {
    * protos (seconds); later ones reuse them. Each gets its own copy of the options, as the
    * constructors write into them.
    */
-  #client<C extends { close(): Promise<void> }>(
+  #client<C extends { close(): Promise<void>; auth: NonNullable<ComputeClientOptions['auth']> }>(
     key: string,
     make: (options: ComputeClientOptions) => C,
   ): C {
     let client = this.#clients.get(key) as C | undefined;
     if (client === undefined) {
-      client = make({ ...this.#options });
+      // Later clients share the first one's auth, so credentials are looked up and tokens
+      // refreshed once per provider, not once per client.
+      client = make({
+        ...this.#options,
+        ...(this.#auth === undefined ? {} : { auth: this.#auth }),
+      });
+      this.#auth ??= client.auth;
       this.#clients.set(key, client);
     }
     return client;
