@@ -64,9 +64,11 @@ export async function buildProviders(file: SpecFile): Promise<Record<string, Pro
                 path: raw.path === '(root)' ? key : `${raw.path}.${key}`,
                 message: `unknown setting "${key}" for kind ${decl.kind}`,
               };
+        const path = i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`;
         issues.push({
-          path: i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`,
+          path,
           message: i.message,
+          ...(key === undefined ? {} : file.locate(path, true)),
         });
       }
     }

@@ -195,7 +195,7 @@ export interface SpecFile {
   /** The `gateway` section, when the file has one. */
   readonly gateway?: GatewaySpec;
   /** Line and column (1-based) of a dotted field path, for errors found later (provider settings). */
-  locate(path: string): { line: number; column: number } | undefined;
+  locate(path: string, key?: boolean): { line: number; column: number } | undefined;
   /** A ValidationError whose message lists each issue as `file:line:col field: reason`. */
   error(issues: readonly Issue[]): ValidationError;
 }
