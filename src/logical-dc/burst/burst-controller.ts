@@ -39,6 +39,7 @@ import type { BurstLog } from './burst-log.js';
 import {
   buildCandidates,
   burstGroup,
+  DEFAULT_PORTS_PER_AGENT,
   targetOfPool,
   type BurstCandidate,
   type ProviderCatalog,
@@ -50,12 +51,12 @@ import { pruneDominated } from './fractional-bound.js';
 import type { PackedMachine, PackItem, PackResult } from './packing.js';
 import { packByPreference } from './preference-pack.js';
 import { cheapestCandidates, candidateSummary, demandSummary } from './summaries.js';
-import { portsIn, DEFAULT_AGENT_PORTS } from './scheduler-sink.js';
 
 export interface BurstControllerOptions {
+  /** The datacenter; its running machines must be agents of the scheduler (give it one). */
   readonly dc: LogicalDatacenter;
-  /** The scheduler whose demand is read and whose agents are drained. */
-  readonly scheduler: Scheduler;
+  /** The scheduler whose demand is read and whose agents are drained. Default `dc.scheduler`. */
+  readonly scheduler?: Scheduler;
   readonly policy: BurstPolicyInput | BurstPolicy;
   /**
    * The datacenter spec the policy belongs to: its base pools are checked against it
@@ -131,20 +132,20 @@ const MAX_FALLBACK_ROUNDS = 4;
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
 
 /**
- * Runs a burst policy over a logical datacenter and a scheduler.
+ * Runs a burst policy over a logical datacenter and its scheduler.
  *
- * The datacenter must turn running machines into agents of this scheduler (give it
- * `agents: schedulerSink(scheduler)`); burst machines live in the ad-hoc pools
+ * The datacenter must turn running machines into agents of the scheduler (build it
+ * with `scheduler`); burst machines live in the ad-hoc pools
  * `adhoc.burst-<target>`, journaled and tagged like any other, so a restarted
  * controller finds them again and `kumo apply` leaves them alone.
  *
  * @example
  * ```ts
  * const scheduler = new Scheduler({ executor: new LocalProcessExecutor() });
- * const dc = new LogicalDatacenter({ name: 'hybrid-1', store, providers, agents: schedulerSink(scheduler) });
+ * const dc = new LogicalDatacenter({ name: 'hybrid-1', store, providers, scheduler });
  * await dc.apply(spec);                        // base pools
  * const jobs = new JobsFramework(scheduler);   // its backlog is the demand signal
- * const burst = new BurstController({ dc, scheduler, policy: spec.burst, spec });
+ * const burst = new BurstController({ dc, policy: spec.burst, spec });
  * burst.events.on((e) => console.log(describeBurstEvent(e)));
  * await burst.start();
  * ```
@@ -183,11 +184,17 @@ export class BurstController {
   constructor(options: BurstControllerOptions) {
     this.policy = parse(BurstPolicySchema, options.policy, 'burst policy', 'burst');
     this.#dc = options.dc;
-    this.#scheduler = options.scheduler;
+    const scheduler = options.scheduler ?? options.dc.scheduler;
+    if (scheduler === undefined)
+      throw new ValidationError(
+        'the burst controller needs a scheduler: give the datacenter one (new LogicalDatacenter({ …, scheduler }))',
+        { issues: [{ path: 'scheduler', message: 'missing' }] },
+      );
+    this.#scheduler = scheduler;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log;
     this.#labels = options.spec?.labels ?? {};
-    this.#ports = options.portsPerAgent ?? portsIn(DEFAULT_AGENT_PORTS);
+    this.#ports = options.portsPerAgent ?? DEFAULT_PORTS_PER_AGENT;
     this.#failureBackoffMs = options.failureBackoffMs ?? 300_000;
     this.#catalogTtlMs = options.catalogTtlMs ?? 3_600_000;
     this.#packing = options.packing ?? 'best';
@@ -329,7 +336,7 @@ export class BurstController {
       });
       if (this.#scheduler.agent(m.id) === undefined)
         this.#warn(
-          `machine ${m.id} runs but is no agent of the scheduler; give the datacenter agents: schedulerSink(scheduler)`,
+          `machine ${m.id} runs but is no agent of the scheduler; give the datacenter the scheduler (new LogicalDatacenter({ …, scheduler }))`,
         );
     }
   }

@@ -36,6 +36,9 @@ export interface ProviderCatalog {
   readonly sizes: readonly Size[];
 }
 
+/** Ports each agent offers as the datacenter registers them (`[[31000, 32000]]`). */
+export const DEFAULT_PORTS_PER_AGENT = 1001;
+
 /** The ad-hoc group (pool `adhoc.<group>`) a target's machines live in. */
 export function burstGroup(target: string): string {
   return `burst-${target}`;

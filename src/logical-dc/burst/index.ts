@@ -8,4 +8,3 @@ export * from './candidates.js';
 export * from './current-fit.js';
 export * from './packing.js';
 export * from './fractional-bound.js';
-export * from './scheduler-sink.js';

@@ -17,13 +17,17 @@ import type { AgentSink } from '../agents.js';
 import { BurstController } from '../burst/burst-controller.js';
 import type { BurstEvent } from '../burst/burst-events.js';
 import { BurstPolicySchema, providerRanks, type BurstPolicy } from '../burst/burst-schema.js';
-import { buildCandidates, targetOfPool, type ProviderCatalog } from '../burst/candidates.js';
+import {
+  buildCandidates,
+  DEFAULT_PORTS_PER_AGENT,
+  targetOfPool,
+  type ProviderCatalog,
+} from '../burst/candidates.js';
 import {
   fractionalLowerBound,
   pruneDominated,
   type BoundCandidate,
 } from '../burst/fractional-bound.js';
-import { schedulerSink, DEFAULT_AGENT_PORTS, portsIn } from '../burst/scheduler-sink.js';
 import { LogicalDatacenter } from '../logical-datacenter.js';
 import type { DatacenterSpec } from '../spec.js';
 import { memoryStore } from '../state/memory-store.js';
@@ -110,27 +114,20 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const recorder = new SimulationRecorder(clock, start);
   const scheduler = new Scheduler({ clock, executor: recorder, offerTimeoutMs: 0 });
   const jobs = new JobsFramework(scheduler);
-  const inner = schedulerSink(scheduler);
   const burstPool = (pool: string): boolean => targetOfPool(pool) !== undefined;
-  const sink: AgentSink = {
-    machineRunning(agent) {
-      inner.machineRunning(agent);
-      recorder.agentAdded(agent.id, agent.resources.cpus, burstPool(agent.attributes.pool));
-    },
-    machineLeft(id, reason) {
-      inner.machineLeft(id, reason);
-      recorder.agentGone(id);
-    },
-    machineLost(id, reason) {
-      inner.machineLost(id, reason);
-      recorder.agentGone(id);
-    },
+  // The datacenter makes machines agents of the scheduler; this sink is told after it.
+  const watcher: AgentSink = {
+    machineRunning: (agent) =>
+      recorder.agentAdded(agent.id, agent.resources.cpus, burstPool(agent.attributes.pool)),
+    machineLeft: (id) => recorder.agentGone(id),
+    machineLost: (id) => recorder.agentGone(id),
   };
   const dc = new LogicalDatacenter({
     name: options.name ?? 'sim',
     store: memoryStore(),
     providers,
-    agents: sink,
+    scheduler,
+    agents: watcher,
     clock,
   });
 
@@ -202,7 +199,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     boundCandidates.push(
       ...pruneDominated(
         buildCandidates(policy, catalogs, {
-          portsPerAgent: portsIn(DEFAULT_AGENT_PORTS),
+          portsPerAgent: DEFAULT_PORTS_PER_AGENT,
           ranks: providerRanks(policy),
         }).candidates.map((c) => ({ pricePerHour: c.pricePerHour, capacity: c.capacity })),
       ),
@@ -221,7 +218,6 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   if (policy !== undefined) {
     controller = new BurstController({
       dc,
-      scheduler,
       policy,
       spec: options.spec,
       clock,
