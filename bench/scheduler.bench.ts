@@ -18,7 +18,12 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { VirtualClock } from '../src/core/index.js';
-import { InstantExecutor, JobsFramework, Scheduler, type FrameworkHandle } from '../src/scheduler/index.js';
+import {
+  InstantExecutor,
+  JobsFramework,
+  Scheduler,
+  type FrameworkHandle,
+} from '../src/scheduler/index.js';
 import { round, type Bench, type Figure } from './harness.js';
 
 const AGENTS = [1_000, 10_000, 50_000];
@@ -43,8 +48,17 @@ function makeCluster(agents: number): { clock: VirtualClock; scheduler: Schedule
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function allocPassMs(agents: number, frameworks: number): Promise<number> {
-  const { scheduler } = makeCluster(agents);
+interface PassTiming {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** Median wall and CPU time of one pass over `scheduler`'s agents with `frameworks` frameworks. */
+async function allocPass(
+  scheduler: Scheduler,
+  agents: number,
+  frameworks: number,
+): Promise<PassTiming> {
   const outstanding: string[][] = [];
   const handles: FrameworkHandle[] = [];
   for (let f = 0; f < frameworks; f++) {
@@ -59,41 +73,66 @@ async function allocPassMs(agents: number, frameworks: number): Promise<number> 
     );
   }
   const runs = agents >= 50_000 ? 3 : 5;
-  const times: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs + 1; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const { offers } = scheduler.allocate();
     const dt = performance.now() - t0;
+    const c = process.cpuUsage(c0);
     if (offers !== agents) throw new Error(`expected ${agents} offers in a pass, got ${offers}`);
-    if (i > 0) times.push(dt); // the first is a warm-up
+    if (i > 0) {
+      // The first is a warm-up.
+      wall.push(dt);
+      cpu.push((c.user + c.system) / 1000);
+    }
     await settle(); // offers reach the frameworks
     handles.forEach((h, f) => {
       h.decline(outstanding[f]!, { refuseSeconds: 0 });
       outstanding[f]!.length = 0;
     });
   }
-  await scheduler.close();
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  handles.forEach((h) => h.teardown());
+  const median = (xs: number[]): number =>
+    [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { wallMs: median(wall), cpuMs: median(cpu) };
 }
 
 /** The placement run; executed in a child process so its peak RSS is its own. */
-async function placeRun(): Promise<{ tps: number; seconds: number; peakRssMiB: number }> {
+async function placeRun(): Promise<{
+  tps: number;
+  seconds: number;
+  cpuSeconds: number;
+  peakRssMiB: number;
+}> {
   const JOBS = 1_000;
   const TASKS = 1_000;
   const { clock, scheduler } = makeCluster(10_000);
   const jobs = new JobsFramework(scheduler, { name: 'c1m' });
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let j = 0; j < JOBS; j++)
-    jobs.submit({ name: `job-${j}`, tasks: TASKS, resources: { cpus: 0.1, memoryMiB: 256 }, command: 'sleep 3600' });
+    jobs.submit({
+      name: `job-${j}`,
+      tasks: TASKS,
+      resources: { cpus: 0.1, memoryMiB: 256 },
+      command: 'sleep 3600',
+    });
   while (jobs.stats().running < JOBS * TASKS) {
     await clock.advance(0);
     if (clock.pending === 0 && jobs.stats().running < JOBS * TASKS) await clock.advance(1000);
   }
   const seconds = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   await scheduler.close();
-  return { tps: (JOBS * TASKS) / seconds, seconds, peakRssMiB };
+  return {
+    tps: (JOBS * TASKS) / seconds,
+    seconds,
+    cpuSeconds: (c.user + c.system) / 1e6,
+    peakRssMiB,
+  };
 }
 
 export const benches: Bench[] = [
@@ -101,37 +140,53 @@ export const benches: Bench[] = [
     name: 'scheduler.alloc_pass',
     async run(): Promise<Figure[]> {
       const out: Figure[] = [];
-      for (const a of AGENTS)
+      for (const a of AGENTS) {
+        // One cluster per size; each framework count registers, runs, and tears down.
+        const { scheduler } = makeCluster(a);
         for (const f of FRAMEWORKS) {
-          const ms = await allocPassMs(a, f);
+          const t = await allocPass(scheduler, a, f);
           out.push({
             name: `scheduler.alloc_pass_ms.a${a}_f${f}`,
-            value: round(ms, 2),
+            value: round(t.wallMs, 2),
             unit: 'ms',
-            note: a === 10_000 && f === 1_000 ? 'target < 50 ms' : undefined,
+            note: `cpu ${round(t.cpuMs, 1)} ms${a === 10_000 && f === 1_000 ? '; target < 50 ms' : ''}`,
           });
         }
+        await scheduler.close();
+      }
       return out;
     },
   },
   {
     name: 'scheduler.place_rate',
     async run(): Promise<Figure[]> {
-      const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--place-child'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-        maxBuffer: 1 << 20,
-      });
-      if (child.status !== 0) throw new Error(`placement child failed with status ${child.status}: ${child.stdout}`);
-      const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as Awaited<ReturnType<typeof placeRun>>;
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(import.meta.url), '--place-child'],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+          maxBuffer: 1 << 20,
+        },
+      );
+      if (child.status !== 0)
+        throw new Error(`placement child failed with status ${child.status}: ${child.stdout}`);
+      const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as Awaited<
+        ReturnType<typeof placeRun>
+      >;
       return [
         {
           name: 'scheduler.place_rate_tps.t1000000_a10000',
           value: Math.round(r.tps),
           unit: 'tasks/s',
-          note: `target > 50000; 1e6 tasks in ${round(r.seconds, 2)} s`,
+          note: `target > 50000; 1e6 tasks in ${round(r.seconds, 2)} s wall, ${round(r.cpuSeconds, 2)} s cpu`,
         },
-        { name: 'scheduler.peak_rss_mib', value: Math.round(r.peakRssMiB), unit: 'MiB', note: 'placement run, 1e6 live tasks' },
+        {
+          name: 'scheduler.peak_rss_mib',
+          value: Math.round(r.peakRssMiB),
+          unit: 'MiB',
+          note: 'placement run, 1e6 live tasks',
+        },
       ];
     },
   },

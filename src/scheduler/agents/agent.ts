@@ -70,8 +70,10 @@ export class Agent<TTask extends Slotted = Slotted, TOffer = unknown> {
   version = 0;
   /** Whether the allocator counts this agent (set by the allocator only). */
   registered = false;
-  /** Whether the allocator has it in its "something to offer" set (allocator only). */
+  /** Whether the allocator counts it as having something to offer (allocator only). */
   offerable = false;
+  /** Whether it is in the allocator's candidate list (allocator only). */
+  listed = false;
 
   constructor(spec: AgentSpec, seq: number) {
     this.id = spec.id;

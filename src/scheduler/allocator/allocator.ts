@@ -62,7 +62,13 @@ const UNLIMITED: Readonly<Scalars> = Object.freeze({
 export class Allocator<F extends AllocatorFramework> {
   readonly sorter = new DrfSorter<F>();
   #agents = new Set<Agent>();
-  #available = new Set<Agent>();
+  /**
+   * Agents that may have something to offer: a superset of those whose `offerable`
+   * flag is set (each listed once, `listed` marks it). Flags flip on every hold and
+   * release; the list is only appended to, and compacted at each pass.
+   */
+  #candidates: Agent[] = [];
+  #offerableCount = 0;
   #total: Scalars = zeroScalars();
   /** Free unreserved resources on active agents: what guarantees can still draw on. */
   #freeUnreserved: Scalars = zeroScalars();
@@ -84,7 +90,7 @@ export class Allocator<F extends AllocatorFramework> {
 
   /** Agents with something to offer right now. */
   get availableAgents(): number {
-    return this.#available.size;
+    return this.#offerableCount;
   }
 
   addAgent(agent: Agent): void {
@@ -213,9 +219,11 @@ export class Allocator<F extends AllocatorFramework> {
     this.sorter.ensureSorted();
     const quotas = this.#prepareQuota();
     let made = 0;
-    // NOTE: deleting from a Set while iterating it is safe in JS; agents that fill up
-    // drop out of #available as we go, and none are added during a pass.
-    for (const agent of this.#available) {
+    const list = this.#candidates;
+    this.#candidates = [];
+    for (const agent of list) agent.listed = false;
+    for (const agent of list) {
+      if (!agent.offerable) continue;
       for (let round = 0; round <= agent.reservations.size; round++) {
         let pick: Pick<F> | undefined;
         if (quotas) pick = this.#pick(agent, now, 'guarantee');
@@ -234,6 +242,12 @@ export class Allocator<F extends AllocatorFramework> {
         if (!agent.offerable) break;
       }
     }
+    // Whatever is still offerable (filtered, capped, nobody wanted it) stays a candidate.
+    for (const agent of list)
+      if (agent.offerable && !agent.listed) {
+        agent.listed = true;
+        this.#candidates.push(agent);
+      }
     return made;
   }
 
@@ -258,12 +272,14 @@ export class Allocator<F extends AllocatorFramework> {
     this.#setOfferable(agent, has);
   }
 
-  /** Keeps the set and the agent's own flag in step, touching the set only on change. */
   #setOfferable(agent: Agent, offerable: boolean): void {
     if (agent.offerable === offerable) return;
     agent.offerable = offerable;
-    if (offerable) this.#available.add(agent);
-    else this.#available.delete(agent);
+    this.#offerableCount += offerable ? 1 : -1;
+    if (offerable && !agent.listed) {
+      agent.listed = true;
+      this.#candidates.push(agent);
+    }
   }
 
   /** Finds the deficit roles for this pass; false when no quota needs attention. */

@@ -251,7 +251,23 @@ export class DrfSorter<T> {
     for (let n: SorterNode<T> = client; n.parent !== undefined; n = n.parent) {
       const share = this.shareOf(n);
       if (share === n.share) continue;
-      this.#removeChild(n.parent, n);
+      const siblings = n.parent.children;
+      if (siblings.length === 1) {
+        n.share = share; // an only child cannot move
+        continue;
+      }
+      const i = this.#indexOf(siblings, n);
+      // Often the node stays where it is: moving up past nobody, or down past nobody.
+      const prev = siblings[i - 1];
+      const next = siblings[i + 1];
+      if (
+        (prev === undefined || before(prev, share, n.ordinal)) &&
+        (next === undefined || !before(next, share, n.ordinal))
+      ) {
+        n.share = share;
+        continue;
+      }
+      siblings.splice(i, 1);
       n.share = share;
       this.#insertChild(n.parent, n);
     }
@@ -274,9 +290,8 @@ export class DrfSorter<T> {
     else list.splice(lo, 0, node);
   }
 
-  #removeChild(parent: SorterNode<T>, node: SorterNode<T>): void {
-    const list = parent.children;
-    let i = -1;
+  /** Where `node` sits among `list` (binary search on its current key when sorted). */
+  #indexOf(list: SorterNode<T>[], node: SorterNode<T>): number {
     if (!this.#dirty) {
       let lo = 0;
       let hi = list.length;
@@ -285,9 +300,14 @@ export class DrfSorter<T> {
         if (before(list[mid]!, node.share, node.ordinal)) lo = mid + 1;
         else hi = mid;
       }
-      if (list[lo] === node) i = lo;
+      if (list[lo] === node) return lo;
     }
-    if (i < 0) i = list.indexOf(node);
+    return list.indexOf(node);
+  }
+
+  #removeChild(parent: SorterNode<T>, node: SorterNode<T>): void {
+    const list = parent.children;
+    const i = this.#indexOf(list, node);
     if (i === list.length - 1) list.pop();
     else if (i >= 0) list.splice(i, 1);
   }
