@@ -7,3 +7,4 @@
 export * from './core/index.js';
 export * from './logical-dc/index.js';
 export * from './scheduler/index.js';
+export * from './gateway/index.js';

@@ -358,6 +358,21 @@ describe('servers', () => {
     expect(await gw.dc.machines()).toEqual([]);
   });
 
+  it('shows ERROR for a server whose machine vanished from its provider, and deletes it cleanly', async () => {
+    const { gw, token, flavor, image } = await setup();
+    const id = await boot(gw, token, { name: 'vanishing', imageRef: image, flavorRef: flavor });
+    await statusOf(gw, token, id, 'ACTIVE');
+    const [machine] = await gw.dc.machines();
+    await gw.dc.providers.get(machine!.provider)!.deleteMachines([machine!.providerId]);
+    const broken = await statusOf(gw, token, id, 'ERROR');
+    expect(broken.fault.message).toBe(`The machine is gone from provider ${machine!.provider}.`);
+    expect((await gw.call('DELETE', `${C}/servers/${id}`, { token })).status).toBe(204);
+    await eventually(async () =>
+      (await gw.call('GET', `${C}/servers/${id}`, { token })).status === 404 ? true : undefined,
+    );
+    expect(await gw.dc.machines({ status: ['present', 'lost', 'deleting'] })).toEqual([]);
+  });
+
   it('deletes a server whose create is still under way', async () => {
     const { gw, token, flavor, image } = await setup();
     const id = await boot(gw, token, { name: 'hasty', imageRef: image, flavorRef: flavor });

@@ -535,9 +535,10 @@ export class ServerService {
     try {
       const machine =
         project === undefined ? undefined : await ctx.machines.get(project.name, server.id);
-      if (project !== undefined && machine !== undefined && machine.status === 'present')
+      // A lost machine is deleted too (deleting what is gone succeeds), so its record leaves state.
+      if (project !== undefined && machine !== undefined && machine.status !== 'deleting')
         await ctx.machines.delete(project.name, machine.id);
-      else if (machine === undefined || machine.status === 'lost') {
+      else if (machine === undefined) {
         ctx.store.servers.delete(server.id);
         await ctx.store.save();
       }
@@ -572,11 +573,7 @@ export class ServerService {
     for (const server of [...ctx.store.servers.values()]) {
       if (server.projectId !== auth.project.id) continue;
       const machine = machines.get(server.id);
-      if (
-        server.deletedAt !== null &&
-        (machine === undefined || machine.status === 'lost') &&
-        !this.#inFlight.has(server.id)
-      ) {
+      if (server.deletedAt !== null && machine === undefined && !this.#inFlight.has(server.id)) {
         ctx.store.servers.delete(server.id);
         changed = true;
         continue;

@@ -129,7 +129,7 @@ async function authenticate(ctx: GatewayContext, req: GatewayRequest): Promise<G
     const found = await ctx.directory.authenticate(given satisfies Reference, given.password);
     if (found === undefined) {
       ctx.throttle.failed(who, req.remoteAddress);
-      ctx.log(`login failed for user "${who}" from ${req.remoteAddress}`);
+      ctx.log(`login failed for user ${JSON.stringify(who)} from ${req.remoteAddress}`);
       throw denied();
     }
     ctx.throttle.succeeded(who);
