@@ -5,6 +5,7 @@
  * attempt by EC2's documented per-API buckets — and one `call` that turns SDK errors
  * into kumo errors.
  */
+import { Readable } from 'node:stream';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { createRateLimiter, type Clock, type Random, type RateLimiter } from '../../core/index.js';
 import type { AwsConfig } from './aws-config.js';
@@ -123,6 +124,13 @@ function instancesOf(api: string, input: unknown): number {
   return Array.isArray(i.InstanceIds) ? i.InstanceIds.length : 0;
 }
 
+/** The raw HTTP response as the deserialize step sees it. */
+interface RawResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | undefined>;
+  body: unknown;
+}
+
 /** What kumo's middleware reads of the SDK's finalize-step arguments. */
 interface PacedArgs {
   readonly input: unknown;
@@ -176,6 +184,38 @@ export class Ec2 {
         const api = (context.commandName ?? 'Unknown').replace(/Command$/, '');
         return this.pacer.run(api, instancesOf(api, args.input), () => next(args));
       };
+    // NOTE: EC2 puts an error's request id only in the XML body (<RequestID>), while the
+    // SDK reads `$metadata.requestId` from the x-amzn-requestid header; copying it into
+    // the header keeps the id every support ticket needs.
+    const requestIdFromBody =
+      (next: (args: unknown) => Promise<{ response: RawResponse }>) =>
+      async (args: unknown): Promise<{ response: RawResponse }> => {
+        const out = await next(args);
+        const { response } = out;
+        if (
+          response.statusCode >= 400 &&
+          response.headers['x-amzn-requestid'] === undefined &&
+          response.body instanceof Readable
+        ) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of response.body as AsyncIterable<Buffer | string>)
+            chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+          const body = Buffer.concat(chunks);
+          const id = /<RequestI[Dd]>([^<]+)<\/RequestI[Dd]>/.exec(body.toString('utf8'))?.[1];
+          if (id !== undefined) response.headers['x-amzn-requestid'] = id;
+          response.body = Readable.from([body]);
+        }
+        return out;
+      };
+    this.client.middlewareStack.add(
+      requestIdFromBody as unknown as Parameters<EC2Client['middlewareStack']['add']>[0],
+      {
+        step: 'deserialize',
+        priority: 'low',
+        name: 'kumoEc2ErrorRequestId',
+        override: true,
+      },
+    );
     // NOTE: the stack's middleware type is a union over all steps, which a plain
     // function cannot be inferred as; this one is a finalize-step middleware.
     this.client.middlewareStack.addRelativeTo(
