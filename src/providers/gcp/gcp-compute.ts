@@ -301,6 +301,9 @@ export class ComputeApi {
           `${context}: operation ${current.name ?? '?'} not done after ${timeoutMs} ms; retry with the same idempotency key`,
           {
             provider: this.#deps.provider,
+            // NOTE: the caller's time is used up; repeating the call inside the retry
+            // wrapper would only spend it again. The caller retries with the same key.
+            retryable: false,
             cause: { code: 'OPERATION_TIMEOUT', requestId: current.name ?? undefined },
           },
         );
@@ -352,6 +355,7 @@ export class ComputeApi {
   async close(): Promise<void> {
     const clients = [...this.#clients.values()];
     this.#clients.clear();
+    this.#auth = undefined;
     await Promise.all(clients.map((c) => c.close()));
   }
 }

@@ -60,11 +60,13 @@ export function gcp(options: GcpOptions, deps: GcpDeps = {}): GcpProvider {
     concurrency,
     intervalCap: Math.max(1, Math.floor(perSecond * 0.8)),
     intervalMs: 1000,
+    clock,
   });
   const waitLimiter = createRateLimiter({
     concurrency: waitConcurrency,
     intervalCap: Math.max(1, Math.floor(perSecond * 0.2)),
     intervalMs: 1000,
+    clock,
   });
   const retryOptions = {
     attempts: config.retry.attempts,

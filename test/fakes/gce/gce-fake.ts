@@ -182,7 +182,8 @@ export class GceFake {
   readonly project: string;
   readonly clock: Clock;
   readonly zonesByRegion: Record<string, readonly string[]>;
-  readonly #o: GceFakeOptions;
+  #o: GceFakeOptions;
+  readonly #initial: GceFakeOptions;
   readonly instances = new Map<string, InstanceRecord>();
   readonly operations = new Map<string, OpRecord>();
   readonly #requestIds = new Map<string, string>();
@@ -211,7 +212,8 @@ export class GceFake {
   readonly #interceptors: nock.Interceptor[] = [];
 
   constructor(options: GceFakeOptions = {}) {
-    this.#o = options;
+    this.#o = { ...options };
+    this.#initial = { ...options };
     this.project = options.project ?? 'kumo-test';
     this.clock = options.clock ?? systemClock;
     this.zonesByRegion = options.zones ?? { ...DEFAULT_ZONES };
@@ -240,6 +242,38 @@ export class GceFake {
     exhaustZone: (zone, exhausted = true) =>
       void (exhausted ? this.#exhausted.add(zone) : this.#exhausted.delete(zone)),
   };
+
+  /** Changes timing, quota or capacity options from now on (e.g. slower operations). */
+  configure(options: Omit<GceFakeOptions, 'project' | 'zones' | 'clock'>): this {
+    this.#o = { ...this.#o, ...options };
+    return this;
+  }
+
+  /** Forgets every resource, call count and pending fault, and restores the options it was made with. */
+  reset(): this {
+    this.#o = { ...this.#initial };
+    for (const m of [
+      this.instances,
+      this.operations,
+      this.#requestIds,
+      this.networks,
+      this.subnetworks,
+      this.firewalls,
+      this.calls,
+      this.refused,
+      this.#window,
+      this.#ipNext,
+    ])
+      m.clear();
+    this.#exhausted.clear();
+    this.tokenRequests.length = 0;
+    this.seenTokens.clear();
+    this.created = 0;
+    this.#natNext = 0;
+    this.#throttle = this.#transient = this.#capacity = this.#quota = this.#dropAfterCreate = 0;
+    this.#seedDefaultNetwork();
+    return this;
+  }
 
   /** Total accepted calls. */
   get totalCalls(): number {
@@ -277,6 +311,25 @@ export class GceFake {
     const token = nock(TOKEN_ORIGIN).persist().intercept('/token', 'POST');
     token.reply((_uri, body) => {
       const form = new URLSearchParams(typeof body === 'string' ? body : '');
+      if (form.get('grant_type') === 'refresh_token') {
+        // User credentials (the gcloud ADC file is one): a refresh token for an access token.
+        const clientId = form.get('client_id');
+        if (!clientId || !form.get('refresh_token'))
+          return [
+            400,
+            { error: 'invalid_request', error_description: 'Missing client_id or refresh_token' },
+          ];
+        this.tokenRequests.push({ iss: clientId });
+        return [
+          200,
+          {
+            access_token: `fake-user-token-${this.tokenRequests.length}`,
+            expires_in: 3599,
+            token_type: 'Bearer',
+            scope: 'https://www.googleapis.com/auth/cloud-platform',
+          },
+        ];
+      }
       const assertion = form.get('assertion') ?? '';
       const payload = assertion.split('.')[1];
       let claims: { iss?: string; scope?: string } = {};
@@ -628,9 +681,12 @@ export class GceFake {
     let offset = 0;
     const token = query.get('pageToken');
     if (token) {
-      const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-        o?: number;
-      };
+      let decoded: { o?: number } = {};
+      try {
+        decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: number };
+      } catch {
+        // an unreadable token is answered as an invalid one, below
+      }
       if (typeof decoded.o !== 'number')
         throw new Failure(invalidField('pageToken', token, 'Invalid page token.'));
       offset = decoded.o;

@@ -10,33 +10,40 @@ import {
 export interface Harness {
   readonly fake: GceFake;
   readonly provider: ReturnType<typeof gcp>;
-  readonly calls: Map<string, number>;
   close(): Promise<void>;
 }
 
 /** Fast retries: tests exercise the retry paths, not the waiting. */
 export const FAST_RETRY = { attempts: 8, baseMs: 5, maxMs: 50 } as const;
 
-export function harness(
-  options: { fake?: GceFakeOptions; provider?: Partial<GcpOptions>; deps?: GcpDeps } = {},
-): Harness {
-  const fake = installGceFake(options.fake);
-  const calls = new Map<string, number>();
-  const provider = gcp(
+/** A provider on `fake`, with a test token and no client-side pacing to speak of. */
+export function providerOn(
+  fake: GceFake,
+  options: Partial<GcpOptions> = {},
+  deps: GcpDeps = {},
+): ReturnType<typeof gcp> {
+  return gcp(
     {
       project: fake.project,
       region: 'us-central1',
       authClient: testAuthClient(),
       retry: FAST_RETRY,
       rateLimit: { queriesPerMinute: 60_000, concurrency: 32, waitConcurrency: 256 },
-      ...options.provider,
+      ...options,
     },
-    { onCall: (m) => calls.set(m, (calls.get(m) ?? 0) + 1), ...options.deps },
+    deps,
   );
+}
+
+/** A fresh fake Compute Engine (interceptors installed) and a provider on it. */
+export function harness(
+  options: { fake?: GceFakeOptions; provider?: Partial<GcpOptions>; deps?: GcpDeps } = {},
+): Harness {
+  const fake = installGceFake(options.fake);
+  const provider = providerOn(fake, options.provider, options.deps);
   return {
     fake,
     provider,
-    calls,
     async close() {
       await provider.close();
       fake.restore();
