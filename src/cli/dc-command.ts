@@ -34,7 +34,10 @@ export function seconds(value: string): number {
 
 export function addDcOptions(cmd: Command): Command {
   return cmd
-    .option('-f, --file <spec>', 'spec file (default: $KUMO_FILE, else kumo.yaml)')
+    .option(
+      '-f, --file <spec>',
+      'spec file (default: $KUMO_FILE, else kumo.yaml, else the file last applied from this directory)',
+    )
     .option('--state-db <path>', 'state database (default: .kumo/state.db next to the spec file)')
     .option('--json', 'JSON output');
 }

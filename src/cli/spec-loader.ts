@@ -2,8 +2,8 @@
  * Turns a spec file into a ready {@link LogicalDatacenter}: providers built from their
  * declared kind and settings, the SQLite state store next to the file.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isKumoError, ValidationError, type Issue, type Provider } from '../core/index.js';
 import {
   LogicalDatacenter,
@@ -14,9 +14,40 @@ import {
 } from '../logical-dc/index.js';
 import { PROVIDER_KINDS } from './provider-kinds.js';
 
-/** The spec file a command uses: `-f`, else `$KUMO_FILE`, else `kumo.yaml`. */
+/** Where `kumo apply -f FILE` notes FILE, relative to the working directory. */
+export const REMEMBERED_SPEC = join('.kumo', 'spec');
+
+/**
+ * The spec file a command uses: `-f`, else `$KUMO_FILE`, else `kumo.yaml`, else the
+ * file last applied from this directory (so `kumo apply -f examples/quickstart.yaml`
+ * can be followed by a plain `kumo status`).
+ */
 export function specPath(file: string | undefined): string {
-  return file ?? process.env['KUMO_FILE'] ?? 'kumo.yaml';
+  const chosen = file ?? process.env['KUMO_FILE'];
+  if (chosen !== undefined && chosen !== '') return chosen;
+  if (existsSync('kumo.yaml')) return 'kumo.yaml';
+  return rememberedSpec() ?? 'kumo.yaml';
+}
+
+function rememberedSpec(): string | undefined {
+  try {
+    const noted = readFileSync(REMEMBERED_SPEC, 'utf8').trim();
+    return noted !== '' && existsSync(noted) ? noted : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Notes `file` as this directory's spec file for later commands without `-f`. */
+export function rememberSpec(file: string): void {
+  const rel = relative(process.cwd(), resolve(file));
+  const noted = rel !== '' && !isAbsolute(rel) ? rel : resolve(file);
+  try {
+    mkdirSync(dirname(REMEMBERED_SPEC), { recursive: true, mode: 0o700 });
+    writeFileSync(REMEMBERED_SPEC, `${noted}\n`, { mode: 0o600 });
+  } catch {
+    // A directory we cannot write to only loses the default; the apply itself goes on.
+  }
 }
 
 export interface LoadedDatacenter {

@@ -125,6 +125,15 @@ export const SpecFileSchema = z
       check(pool.provider, ['pools', name, 'provider']);
     for (const [name, net] of Object.entries(file.networks))
       check(net.provider, ['networks', name, 'provider']);
+    file.burst?.targets.forEach((t, i) => check(t.provider, ['burst', 'targets', i, 'provider']));
+    file.burst?.basePools.forEach((pool, i) => {
+      if (!Object.hasOwn(file.pools, pool))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['burst', 'basePools', i],
+          message: `pool "${pool}" is not declared under pools`,
+        });
+    });
   });
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

@@ -32,11 +32,17 @@ ${extra}`;
 
 let dir: string;
 let file: string;
+const home = process.cwd();
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'kumo-cli-'));
   file = join(dir, 'kumo.yaml');
+  // apply -f notes its file in ./.kumo: keep that out of the repository.
+  process.chdir(dir);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  process.chdir(home);
+  rmSync(dir, { recursive: true, force: true });
+});
 afterEach(() => {
   process.exitCode = undefined;
 });

@@ -33,7 +33,10 @@ pools:
       size: std-4x16
       image: debian-12
 burst:
-  anything: goes for now
+  basePools: [db]
+  budgetPerHour: 5
+  targets:
+    - { name: spill, provider: cloud, machine: { image: ubuntu-22.04 }, maxMachines: 10 }
 `;
 
 function issuesOf(text: string): ValidationError {
@@ -58,8 +61,33 @@ describe('spec file', () => {
     expect(file.statePath.endsWith('.kumo/state.db')).toBe(true);
   });
 
-  it('accepts any burst section for now (reserved for burst policies)', () => {
-    expect(parseSpecText(VALID, 'kumo.yaml').spec.burst).toEqual({ anything: 'goes for now' });
+  it('reads the burst section as a burst policy', () => {
+    const burst = parseSpecText(VALID, 'kumo.yaml').spec.burst;
+    expect(burst).toMatchObject({ basePools: ['db'], budgetPerHour: 5 });
+    expect(burst?.targets[0]).toMatchObject({ name: 'spill', provider: 'cloud', maxMachines: 10 });
+  });
+
+  it('points burst references to undeclared pools and providers at their line', () => {
+    const err = issuesOf(
+      VALID.replace('basePools: [db]', 'basePools: [dbx]').replace(
+        'provider: cloud, machine',
+        'provider: elsewhere, machine',
+      ),
+    );
+    expect(err.issues).toContainEqual(
+      expect.objectContaining({
+        path: 'burst.basePools.0',
+        message: 'pool "dbx" is not declared under pools',
+        line: 32,
+        column: 15,
+      }),
+    );
+    expect(err.issues).toContainEqual(
+      expect.objectContaining({ path: 'burst.targets.0.provider', line: 35, column: 32 }),
+    );
+    expect(err.issues.find((i) => i.path === 'burst.targets.0.provider')?.message).toContain(
+      'provider "elsewhere" is not declared under providers',
+    );
   });
 
   it('points each problem at its line and column and names the field', () => {

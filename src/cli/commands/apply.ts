@@ -13,7 +13,7 @@ import {
 } from '../dc-command.js';
 import { EXIT } from '../output.js';
 import { progressMode, progressPrinter } from '../progress.js';
-import { loadDatacenter } from '../spec-loader.js';
+import { loadDatacenter, rememberSpec } from '../spec-loader.js';
 
 function readPlanFile(path: string): unknown {
   try {
@@ -40,6 +40,8 @@ export function registerApply(program: Command): void {
         opts.file,
         opts.stateDb ? { state: opts.stateDb } : {},
       );
+      // Later commands in this directory default to the file applied here.
+      if (opts.file !== undefined) rememberSpec(opts.file);
       const printer = progressPrinter(progressMode(opts.json));
       try {
         const { value: result, interrupted } = await withInterrupt(

@@ -1,0 +1,76 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+// The README's quick start, run as written: apply with -f once, then plain commands.
+const EXAMPLE = resolve(import.meta.dirname, '..', '..', 'examples', 'quickstart.yaml');
+const home = process.cwd();
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kumo-quickstart-'));
+  mkdirSync(join(dir, 'examples'));
+  copyFileSync(EXAMPLE, join(dir, 'examples', 'quickstart.yaml'));
+  process.chdir(dir);
+});
+afterAll(() => {
+  process.chdir(home);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the quick start', () => {
+  it('applies examples/quickstart.yaml with no credentials, keeping state beside the file', async () => {
+    const r = await runCli(['apply', '-f', 'examples/quickstart.yaml', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Apply complete: 5 created');
+    expect(existsSync(join(dir, 'examples', '.kumo', 'state.db'))).toBe(true);
+    expect(existsSync(join(dir, 'examples', '.kumo', 'sim-onprem.json'))).toBe(true);
+    expect(existsSync(join(dir, 'examples', '.kumo', 'sim-cloud.json'))).toBe(true);
+  });
+
+  it('remembers the applied file, so later commands here need no -f', async () => {
+    expect(readFileSync(join(dir, '.kumo', 'spec'), 'utf8').trim()).toBe(
+      join('examples', 'quickstart.yaml'),
+    );
+    const status = await runCli(['status']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^Datacenter quickstart \(state examples\/\.kumo\/state\.db/);
+    expect(status.stdout).toMatch(/^batch\s+cloud\s+0\.\.20\s+0\s/m);
+    expect(status.stdout).toContain('Total: 5 machine(s), 5 running');
+  });
+
+  it('lists the machines as JSON', async () => {
+    const r = await runCli(['machines', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const machines = JSON.parse(r.stdout) as { pool: string; provider: string; state: string }[];
+    expect(machines.map((m) => `${m.pool}/${m.provider}/${m.state}`).sort()).toEqual([
+      'db/onprem/running',
+      'db/onprem/running',
+      'web/cloud/running',
+      'web/cloud/running',
+      'web/cloud/running',
+    ]);
+  });
+
+  it('plans no changes once applied', async () => {
+    const r = await runCli(['plan']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('No changes. 5 machine(s) match the spec.\n');
+  });
+
+  it('destroys everything it made', async () => {
+    const r = await runCli(['destroy', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Destroy complete: 0 created, 0 replaced, 5 deleted');
+    expect((await runCli(['machines', '--json'])).stdout.trim()).toBe('[]');
+  });
+
+  it('an explicit kumo.yaml here wins over the remembered file', async () => {
+    copyFileSync(EXAMPLE, join(dir, 'kumo.yaml'));
+    const r = await runCli(['status', '--no-refresh']);
+    expect(r.stdout).toMatch(/^Datacenter quickstart \(state \.kumo\/state\.db/);
+    rmSync(join(dir, 'kumo.yaml'));
+  });
+});
