@@ -6,6 +6,10 @@
 import { z } from 'zod';
 import { ArchSchema, LabelsSchema } from '../../core/index.js';
 
+const EnvNameSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name, such as IRONIC_PASSWORD');
+
 /** Custom traits are `CUSTOM_` and upper-case letters, digits and `_`; standard ones (os-traits) are upper-case too. */
 export const TraitSchema = z
   .string()
@@ -65,23 +69,32 @@ const KeystoneAuthSchema = z
     systemScope: z.literal('all').optional(),
     applicationCredentialId: z.string().min(1).optional(),
     applicationCredentialSecret: z.string().min(1).optional(),
+    /** The environment variable holding the password (what spec files use). */
+    passwordEnv: EnvNameSchema.optional(),
+    /** The environment variable holding the application credential's secret. */
+    applicationCredentialSecretEnv: EnvNameSchema.optional(),
     region: z.string().min(1).optional(),
     interface: z.enum(['public', 'internal', 'admin']).default('public'),
   })
   .strict()
   .superRefine((a, ctx) => {
     const appCred = a.applicationCredentialId !== undefined;
-    if (appCred && a.applicationCredentialSecret === undefined)
+    if (
+      appCred &&
+      a.applicationCredentialSecret === undefined &&
+      a.applicationCredentialSecretEnv === undefined
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['applicationCredentialSecret'],
-        message: 'needed with applicationCredentialId',
+        message: 'needed with applicationCredentialId (or applicationCredentialSecretEnv)',
       });
-    if (!appCred && a.password === undefined)
+    if (!appCred && a.password === undefined && a.passwordEnv === undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['password'],
-        message: 'give password (or applicationCredentialId and applicationCredentialSecret)',
+        message:
+          'give password or passwordEnv (or applicationCredentialId and applicationCredentialSecret)',
       });
     if (!appCred && a.username === undefined && a.userId === undefined)
       ctx.addIssue({ code: 'custom', path: ['username'], message: 'give username or userId' });
@@ -92,8 +105,18 @@ export const BaremetalAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }).strict(),
   /** Ironic with `auth_strategy = http_basic`. */
   z
-    .object({ type: z.literal('basic'), username: z.string().min(1), password: z.string().min(1) })
-    .strict(),
+    .object({
+      type: z.literal('basic'),
+      username: z.string().min(1),
+      password: z.string().min(1).optional(),
+      /** The environment variable holding the password (what spec files use). */
+      passwordEnv: EnvNameSchema.optional(),
+    })
+    .strict()
+    .refine((a) => a.password !== undefined || a.passwordEnv !== undefined, {
+      message: 'give password or passwordEnv',
+      path: ['password'],
+    }),
   /** A Keystone v3 token (the catalog's `baremetal` endpoint unless `endpoint` is given). */
   KeystoneAuthSchema,
 ]);
@@ -180,7 +203,41 @@ export const BaremetalOptionsSchema = z
         path: ['claim'],
         message: `allocations need microversion 1.52 or later, not ${o.microversion}`,
       });
-  });
+  })
+  .transform((o, ctx) => ({ ...o, auth: secretsFromEnv(o.auth, ctx) }));
+
+type ParsedAuth = z.output<typeof BaremetalAuthSchema>;
+
+/**
+ * Reads secrets given by reference (`passwordEnv`, `applicationCredentialSecretEnv`)
+ * from the environment, so spec files name where a secret is and never hold it.
+ */
+function secretsFromEnv(auth: ParsedAuth, ctx: z.RefinementCtx): ParsedAuth {
+  if (auth.type === 'none') return auth;
+  const read = (name: string | undefined, key: string): string | undefined => {
+    if (name === undefined) return undefined;
+    const value = process.env[name];
+    if (value === undefined || value === '')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', key],
+        message: `the environment variable ${name} is not set`,
+      });
+    return value;
+  };
+  const password = auth.password ?? read(auth.passwordEnv, 'passwordEnv');
+  if (auth.type === 'basic') return { ...auth, ...(password === undefined ? {} : { password }) };
+  const secret =
+    auth.applicationCredentialSecret ??
+    (auth.applicationCredentialId === undefined
+      ? undefined
+      : read(auth.applicationCredentialSecretEnv, 'applicationCredentialSecretEnv'));
+  return {
+    ...auth,
+    ...(password === undefined ? {} : { password }),
+    ...(secret === undefined ? {} : { applicationCredentialSecret: secret }),
+  };
+}
 
 export type BaremetalOptions = z.input<typeof BaremetalOptionsSchema>;
 export type BaremetalConfig = z.output<typeof BaremetalOptionsSchema>;

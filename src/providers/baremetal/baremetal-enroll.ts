@@ -66,7 +66,7 @@ const NodeEntrySchema = z
     count: z.number().int().min(1).max(255).optional(),
     /** `ipmi`, `redfish`, or another hardware type the conductors enable (`fake-hardware` in labs). */
     driver: z.string().min(1),
-    /** The BMC: address and credentials, as Ironic names them (`ipmi_address`, `redfish_address`, …). */
+    /** The BMC: address and credentials, as Ironic names them (`ipmi_address`, `redfish_address`, …); with `count`, `{i}` in a value becomes the index. */
     driverInfo: z.record(z.string(), z.unknown()).default({}),
     resourceClass: z.string().min(1).max(80).optional(),
     /** As Ironic names them: `cpus`, `memory_mb`, `local_gb`, `cpu_arch`, `capabilities`, …; plus `gpus`. */
@@ -108,19 +108,23 @@ function expand(entry: NodeEntry): EnrollNode[] {
   const width = String(count).length;
   return Array.from({ length: count }, (_, k) => {
     const i = k + 1;
+    // {i} is zero-padded in names (sorting), hex in MACs, plain in addresses and BMC details.
+    const plain = (v: string): string => v.replaceAll('{i}', String(i));
     return {
       ...rest,
       name: rest.name.replaceAll('{i}', String(i).padStart(width, '0')),
       ports: rest.ports.map((m) =>
         m.replaceAll('{i}', i.toString(16).padStart(2, '0')).toLowerCase(),
       ),
+      driverInfo: Object.fromEntries(
+        Object.entries(rest.driverInfo).map(([key, v]) => [
+          key,
+          typeof v === 'string' ? plain(v) : v,
+        ]),
+      ),
       ...(rest.address === undefined
         ? {}
-        : {
-            address: Array.isArray(rest.address)
-              ? rest.address.map((a) => a.replaceAll('{i}', String(i)))
-              : rest.address.replaceAll('{i}', String(i)),
-          }),
+        : { address: Array.isArray(rest.address) ? rest.address.map(plain) : plain(rest.address) }),
     };
   });
 }

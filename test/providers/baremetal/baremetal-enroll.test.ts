@@ -39,7 +39,7 @@ describe('nodes file', () => {
     expect(nodes[11]).toMatchObject({
       name: 'rack1-12',
       driver: 'ipmi',
-      driverInfo: { ipmi_username: 'admin', ipmi_address: '10.0.0.{i}' },
+      driverInfo: { ipmi_username: 'admin', ipmi_address: '10.0.0.12' },
       ports: ['52:54:00:00:00:0c'],
       power: 'off',
     });

@@ -73,6 +73,41 @@ describe('bare-metal authentication', () => {
     expect(await provider.listSizes()).toHaveLength(1);
   });
 
+  it('reads the basic auth password from the environment variable a spec file names', async () => {
+    process.env['KUMO_TEST_IRONIC_PASSWORD'] = 'from-env';
+    try {
+      const basic = `Basic ${Buffer.from('ops:from-env').toString('base64')}`;
+      nock(IRONIC, { reqheaders: { Authorization: basic } })
+        .get('/')
+        .reply(200, root())
+        .get('/v1/nodes')
+        .query(true)
+        .reply(200, inventory());
+      const provider = mockedProvider({
+        auth: { type: 'basic', username: 'ops', passwordEnv: 'KUMO_TEST_IRONIC_PASSWORD' },
+      });
+      expect(await provider.listSizes()).toHaveLength(1);
+    } finally {
+      delete process.env['KUMO_TEST_IRONIC_PASSWORD'];
+    }
+  });
+
+  it('names the unset environment variable a password should come from', () => {
+    delete process.env['KUMO_TEST_UNSET_PASSWORD'];
+    expect(() =>
+      mockedProvider({
+        endpoint: undefined,
+        auth: {
+          type: 'keystone',
+          authUrl: `${KEYSTONE}/v3`,
+          username: 'kumo',
+          passwordEnv: 'KUMO_TEST_UNSET_PASSWORD',
+          projectName: 'kumo',
+        },
+      }),
+    ).toThrow(/auth\.passwordEnv: the environment variable KUMO_TEST_UNSET_PASSWORD is not set/);
+  });
+
   it('needs an endpoint unless Keystone can find one', () => {
     expect(() => mockedProvider({ endpoint: undefined })).toThrow(
       /endpoint: endpoint is required unless auth.type is keystone/,
