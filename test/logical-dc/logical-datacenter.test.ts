@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { isKumoError } from '../../src/core/index.js';
+import { isKumoError, type Machine, type Provider } from '../../src/core/index.js';
 import {
   LogicalDatacenter,
   memoryStore,
@@ -15,7 +15,23 @@ import { sim } from '../../src/providers/sim/index.js';
 const FAST = { apiMs: 0, bootMs: 0, stopMs: 0, deleteMs: 0 };
 const MACHINE = { resources: { cpus: 2, memoryMiB: 4096 }, image: 'ubuntu-22.04' };
 
-function setup(options: { store?: StateStore; agents?: AgentSink } = {}) {
+/** The provider as the datacenter sees it, with some methods replaced (the rest pass through). */
+function tap(provider: Provider, overrides: Partial<Provider>): Provider {
+  return new Proxy(provider, {
+    get: (target, prop) =>
+      prop in overrides
+        ? (overrides as Record<PropertyKey, unknown>)[prop]
+        : (Reflect.get(target, prop, target) as unknown),
+  });
+}
+
+function setup(
+  options: {
+    store?: StateStore;
+    agents?: AgentSink;
+    wrap?: (name: string, provider: Provider) => Provider;
+  } = {},
+) {
   const onprem = sim({
     name: 'onprem',
     seed: 1,
@@ -28,7 +44,10 @@ function setup(options: { store?: StateStore; agents?: AgentSink } = {}) {
   const dc = new LogicalDatacenter({
     name: 'test',
     store,
-    providers: { onprem, cloud },
+    providers: {
+      onprem: options.wrap?.('onprem', onprem) ?? onprem,
+      cloud: options.wrap?.('cloud', cloud) ?? cloud,
+    },
     ...(options.agents ? { agents: options.agents } : {}),
   });
   const events: DatacenterEvent[] = [];
@@ -190,6 +209,68 @@ describe('LogicalDatacenter', () => {
     expect(summary).toMatchObject({ ok: true, replaced: 1, started: 1 });
     expect(await dc.machines({ pool: 'web', state: 'running' })).toHaveLength(3);
     expect((await dc.plan(SPEC)).steps).toEqual([]);
+  });
+
+  it('finds a machine changed outside kumo (its size), and replaces it on apply', async () => {
+    const target = { providerId: '' };
+    // Someone resized a machine in the cloud's console: the provider now reports another size.
+    const resized = (m: Machine): Machine =>
+      m.providerId === target.providerId ? { ...m, size: 'mem-2x16' } : m;
+    const { dc } = setup({
+      wrap: (name, p) =>
+        name !== 'cloud'
+          ? p
+          : tap(p, {
+              listMachines: async (...args) => (await p.listMachines(...args)).map(resized),
+              getMachine: async (...args) => resized(await p.getMachine(...args)),
+            }),
+    });
+    await dc.apply(SPEC);
+    const [victim] = await dc.machines({ pool: 'web' });
+    target.providerId = victim!.providerId;
+    const report = await dc.refresh();
+    expect(report.drift).toEqual([
+      expect.objectContaining({
+        kind: 'changed',
+        id: victim!.id,
+        detail: `size ${victim!.size} → mem-2x16`,
+      }),
+    ]);
+    expect((await dc.plan(SPEC)).steps).toEqual([expect.objectContaining({ kind: 'replace' })]);
+    expect((await dc.apply(SPEC)).summary).toMatchObject({ ok: true, replaced: 1 });
+    expect((await dc.machines({ pool: 'web' })).map((m) => m.id)).not.toContain(victim!.id);
+    expect((await dc.plan(SPEC)).steps).toEqual([]);
+  });
+
+  it('keeps at most `parallelism` cloud calls in flight on each provider', async () => {
+    const peaks: Record<string, number> = {};
+    const watch = (name: string, p: Provider): Provider => {
+      let inFlight = 0;
+      return tap(p, {
+        createMachines: async (...args) => {
+          inFlight++;
+          peaks[name] = Math.max(peaks[name] ?? 0, inFlight);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            return await p.createMachines(...args);
+          } finally {
+            inFlight--;
+          }
+        },
+      });
+    };
+    const { dc } = setup({ wrap: watch });
+    const { summary } = await dc.apply(
+      {
+        pools: {
+          a: { provider: 'onprem', count: 12, machine: MACHINE },
+          b: { provider: 'cloud', count: 12, machine: MACHINE },
+        },
+      },
+      { parallelism: 3, batchSize: 1 },
+    );
+    expect(summary).toMatchObject({ ok: true, created: 24 });
+    expect(peaks).toEqual({ onprem: 3, cloud: 3 });
   });
 
   it('reports orphans, adopts them, and prunes them', async () => {
