@@ -18,7 +18,7 @@ import {
   type AgentUpdateInput,
   type DrainOptionsInput,
 } from './agents/agent-schemas.js';
-import { Allocator, type Allocation } from './allocator/allocator.js';
+import { Allocator } from './allocator/allocator.js';
 import { roleQuotaOf } from './allocator/quota.js';
 import type { DemandItem } from './demand.js';
 import type { Executor, ExecutorReport, TaskLaunch } from './executors/executor.js';
@@ -41,6 +41,7 @@ import { attributeValue as attributeValueOf, type AgentView } from './jobs/const
 import {
   OfferBook,
   OfferRecord,
+  offerId,
   type InverseOffer,
   type Offer,
   type RescindReason,
@@ -434,11 +435,19 @@ export class Scheduler {
     if (this.#closed) return { offers: 0 };
     const now = this.#clock.now();
     const touched: FrameworkRecord[] = [];
-    const made = this.#allocator.allocate(now, (a) => {
-      const fw = a.client.payload!;
-      const offer = this.#makeOffer(fw, a, now);
+    const made = this.#allocator.allocate(now, (client, agent, unreserved, reserved, ports) => {
+      const fw = client.payload!;
+      const view = this.#makeOffer(
+        fw,
+        client,
+        agent as SchedAgent,
+        unreserved,
+        reserved,
+        ports,
+        now,
+      );
       if (fw.pendingOffers.length === 0) touched.push(fw);
-      fw.pendingOffers.push(offer.view);
+      fw.pendingOffers.push(view);
     });
     for (const fw of touched) {
       fw.send({ type: 'offers', offers: fw.pendingOffers });
@@ -636,47 +645,52 @@ export class Scheduler {
 
   // Offers.
 
+  /** Books an offer of what the allocator just held; returns what the framework sees. */
   #makeOffer(
     fw: FrameworkRecord,
-    a: Allocation<FrameworkRecord>,
+    client: Client,
+    agent: SchedAgent,
+    unreserved: Scalars,
+    reserved: Scalars,
+    ports: PortSet,
     now: number,
-  ): OfferRecord<FrameworkRecord> {
-    const id = `o${++this.#offerSeq}`;
+  ): Offer {
+    const seq = ++this.#offerSeq;
+    const id = offerId(seq);
     const expiresAt = this.#offerTimeoutMs > 0 ? now + this.#offerTimeoutMs : Infinity;
-    const agent = a.agent as SchedAgent;
     const view: Offer = {
       id,
       frameworkId: fw.id,
       agentId: agent.id,
       hostname: agent.hostname,
-      role: a.client.name,
+      role: client.name,
       resources: {
-        cpus: (a.unreserved.milliCpus + a.reserved.milliCpus) / 1000,
-        memoryMiB: a.unreserved.memoryMiB + a.reserved.memoryMiB,
-        gpus: a.unreserved.gpus + a.reserved.gpus,
-        diskGiB: a.unreserved.diskGiB + a.reserved.diskGiB,
+        cpus: (unreserved.milliCpus + reserved.milliCpus) / 1000,
+        memoryMiB: unreserved.memoryMiB + reserved.memoryMiB,
+        gpus: unreserved.gpus + reserved.gpus,
+        diskGiB: unreserved.diskGiB + reserved.diskGiB,
       },
-      ports: rangesOf(a.ports),
-      reserved: a.reserved === ZERO ? NO_RESOURCES : resourcesOf(a.reserved),
+      ports: agent.rangesOf(ports),
+      reserved: reserved === ZERO ? NO_RESOURCES : resourcesOf(reserved),
       attributes: agent.attributes,
       createdAt: now,
-      expiresAt: Number.isFinite(expiresAt) ? expiresAt : undefined,
+      expiresAt: expiresAt === Infinity ? undefined : expiresAt,
     };
     const offer = new OfferRecord<FrameworkRecord>(
-      id,
+      seq,
       fw,
-      a.client,
+      client,
       agent,
-      a.unreserved,
-      a.reserved,
-      a.ports,
+      unreserved,
+      reserved,
+      ports,
       expiresAt,
       view,
     );
     this.#offers.add(offer);
     fw.offerCount++;
     agent.offers.push(offer);
-    return offer;
+    return view;
   }
 
   #retireOffer(o: OfferRecord<FrameworkRecord>): void {
@@ -1305,17 +1319,6 @@ export class Scheduler {
 const ZERO: Scalars = NO_SCALARS;
 const NO_RESOURCES: Resources = Object.freeze(resourcesOf(ZERO));
 
-/** Agents' free port sets change rarely; offers of the same set share one frozen list. */
-const rangeCache = new WeakMap<PortSet, readonly (readonly [number, number])[]>();
-function rangesOf(set: PortSet): readonly (readonly [number, number])[] {
-  if (set.length === 0) return NO_RANGES;
-  let r = rangeCache.get(set);
-  if (r === undefined) {
-    r = Object.freeze(toRanges(set).map((x) => Object.freeze(x)));
-    rangeCache.set(set, r);
-  }
-  return r;
-}
 const NO_RANGES: readonly (readonly [number, number])[] = Object.freeze([]);
 
 function taskInfoOf(t: Task): TaskInfo {

@@ -1,4 +1,12 @@
-import { addPorts, portSetOf, subtractPorts, type PortSet } from '../resources/ports.js';
+import {
+  addPorts,
+  NO_PORTS,
+  portSetOf,
+  subtractPorts,
+  toRanges,
+  type PortRange,
+  type PortSet,
+} from '../resources/ports.js';
 import {
   addInto,
   copyScalars,
@@ -74,6 +82,9 @@ export class Agent<TTask extends Slotted = Slotted, TOffer = unknown> {
   offerable = false;
   /** Whether it is in the allocator's candidate list (allocator only). */
   listed = false;
+  /** The last port set {@link rangesOf} converted, and the result. */
+  #rangesKey: PortSet = NO_PORTS;
+  #ranges: readonly PortRange[] = NO_RANGES;
 
   constructor(spec: AgentSpec, seq: number) {
     this.id = spec.id;
@@ -122,7 +133,8 @@ export class Agent<TTask extends Slotted = Slotted, TOffer = unknown> {
         throw new Error(`agent ${this.id} has no reservation for role ${role}`);
       addInto(pool.allocated, reserved);
     }
-    if (ports.length > 0) this.freePorts = subtractPorts(this.freePorts, ports);
+    if (ports.length > 0)
+      this.freePorts = ports === this.freePorts ? NO_PORTS : subtractPorts(this.freePorts, ports);
     this.version++;
   }
 
@@ -179,6 +191,20 @@ export class Agent<TTask extends Slotted = Slotted, TOffer = unknown> {
     this.version++;
   }
 
+  /**
+   * `set` as public, frozen ranges. Offers of one agent carry the same free set pass
+   * after pass (declined resources come back as the very set that was offered), so
+   * one remembered conversion saves an allocation per offer.
+   */
+  rangesOf(set: PortSet): readonly PortRange[] {
+    if (set.length === 0) return NO_RANGES;
+    if (set !== this.#rangesKey) {
+      this.#ranges = Object.freeze(toRanges(set).map((r) => Object.freeze(r)));
+      this.#rangesKey = set;
+    }
+    return this.#ranges;
+  }
+
   addTask(task: TTask): void {
     task.agentSlot = this.tasks.length;
     this.tasks.push(task);
@@ -212,3 +238,5 @@ export class Agent<TTask extends Slotted = Slotted, TOffer = unknown> {
     return this.status === 'removed' || this.status === 'lost';
   }
 }
+
+const NO_RANGES: readonly PortRange[] = Object.freeze([]);

@@ -19,21 +19,17 @@ export interface AllocatorFramework {
   readonly filters: OfferFilters;
 }
 
-/** One allocation decision: these resources of `agent` now belong to `client`. */
-export interface Allocation<F> {
-  readonly client: SorterNode<F>;
-  readonly agent: Agent;
-  readonly unreserved: Scalars;
-  readonly reserved: Scalars;
-  readonly ports: PortSet;
-}
-
-interface Pick<F> {
-  client: SorterNode<F>;
-  unreserved: Scalars;
-  reserved: Scalars;
-  ports: PortSet;
-}
+/**
+ * Told of each allocation decision: these resources of `agent` now belong to
+ * `client`. Plain arguments, not an object: a pass makes one call per agent.
+ */
+export type AllocationSink<F> = (
+  client: SorterNode<F>,
+  agent: Agent,
+  unreserved: Scalars,
+  reserved: Scalars,
+  ports: PortSet,
+) => void;
 
 const UNLIMITED: Readonly<Scalars> = Object.freeze({
   milliCpus: Infinity,
@@ -79,6 +75,10 @@ export class Allocator<F extends AllocatorFramework> {
   #onDeficitPath = new Set<SorterNode<F>>();
   #required: Scalars = zeroScalars();
   #scratch: Scalars = zeroScalars();
+  // What the last successful #pick chose besides the client (no object per decision).
+  #pickedUnreserved: Scalars = NO_SCALARS;
+  #pickedReserved: Scalars = NO_SCALARS;
+  #pickedPorts: PortSet = NO_PORTS;
 
   constructor(options: { minAllocatable: Scalars }) {
     this.#min = options.minAllocatable;
@@ -215,7 +215,7 @@ export class Allocator<F extends AllocatorFramework> {
    * in DRF order, to the first framework that may take it. Each decision is already
    * booked (held) when `emit` sees it. Returns the number of decisions.
    */
-  allocate(now: number, emit: (a: Allocation<F>) => void): number {
+  allocate(now: number, emit: AllocationSink<F>): number {
     this.sorter.ensureSorted();
     const quotas = this.#prepareQuota();
     let made = 0;
@@ -225,19 +225,16 @@ export class Allocator<F extends AllocatorFramework> {
     for (const agent of list) {
       if (!agent.offerable) continue;
       for (let round = 0; round <= agent.reservations.size; round++) {
-        let pick: Pick<F> | undefined;
-        if (quotas) pick = this.#pick(agent, now, 'guarantee');
-        pick ??= this.#pick(agent, now, 'general');
-        if (pick === undefined) break;
-        this.hold(pick.client, agent, pick.unreserved, pick.reserved, pick.ports);
+        let client: SorterNode<F> | undefined;
+        if (quotas) client = this.#pick(agent, now, 'guarantee');
+        client ??= this.#pick(agent, now, 'general');
+        if (client === undefined) break;
+        const unreserved = this.#pickedUnreserved;
+        const reserved = this.#pickedReserved;
+        const ports = this.#pickedPorts;
+        this.hold(client, agent, unreserved, reserved, ports);
         if (quotas) this.#updateDeficits();
-        emit({
-          client: pick.client,
-          agent,
-          unreserved: pick.unreserved,
-          reserved: pick.reserved,
-          ports: pick.ports,
-        });
+        emit(client, agent, unreserved, reserved, ports);
         made++;
         if (!agent.offerable) break;
       }
@@ -322,7 +319,8 @@ export class Allocator<F extends AllocatorFramework> {
 
   #free: Scalars = zeroScalars();
 
-  #pick(agent: Agent, now: number, mode: 'guarantee' | 'general'): Pick<F> | undefined {
+  /** The client to offer `agent` to (the rest of the decision in `#picked…`), if any. */
+  #pick(agent: Agent, now: number, mode: 'guarantee' | 'general'): SorterNode<F> | undefined {
     const free = agent.freeUnreservedInto(this.#free);
     return this.#dfs(this.sorter.root, agent, free, UNLIMITED, now, mode, false);
   }
@@ -335,7 +333,7 @@ export class Allocator<F extends AllocatorFramework> {
     now: number,
     mode: 'guarantee' | 'general',
     insideDeficit: boolean,
-  ): Pick<F> | undefined {
+  ): SorterNode<F> | undefined {
     const children = node.children;
     for (let i = 0; i < children.length; i++) {
       const child = children[i]!;
@@ -394,7 +392,7 @@ export class Allocator<F extends AllocatorFramework> {
     now: number,
     mode: 'guarantee' | 'general',
     insideDeficit: boolean,
-  ): Pick<F> | undefined {
+  ): SorterNode<F> | undefined {
     const role = group.name;
     const reserved =
       agent.reservations.size === 0 ? NO_SCALARS : (agent.freeReserved(role) ?? NO_SCALARS);
@@ -422,7 +420,10 @@ export class Allocator<F extends AllocatorFramework> {
       if (client.activeClients === 0) continue;
       const filters = client.payload!.filters;
       if (filters.size > 0 && filters.blocks(agent.seq, sum, ports, now)) continue;
-      return { client, unreserved, reserved, ports };
+      this.#pickedUnreserved = unreserved;
+      this.#pickedReserved = reserved;
+      this.#pickedPorts = ports;
+      return client;
     }
     return undefined;
   }

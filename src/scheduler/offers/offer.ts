@@ -48,8 +48,11 @@ export type RescindReason = 'timeout' | 'agent-draining' | 'agent-gone' | 'agent
 /** The scheduler's record of an outstanding offer. */
 export class OfferRecord<F> {
   live = true;
+  /** `o<seq>`, what frameworks see. */
+  readonly id: string;
   constructor(
-    readonly id: string,
+    /** Unique and increasing; the offer book's key. */
+    readonly seq: number,
     readonly framework: F,
     readonly client: SorterNode<F>,
     readonly agent: Agent,
@@ -58,7 +61,30 @@ export class OfferRecord<F> {
     readonly ports: PortSet,
     readonly expiresAt: number,
     readonly view: Offer,
-  ) {}
+  ) {
+    this.id = view.id;
+  }
+}
+
+/** An offer id as the scheduler writes it. */
+export function offerId(seq: number): string {
+  return `o${seq}`;
+}
+
+/**
+ * The sequence number in an id written by {@link offerId}, or -1. The book then checks
+ * the id in full, so odd spellings (`o007`) never match.
+ */
+function seqOf(id: string): number {
+  const len = id.length;
+  if (len < 2 || len > 16 || id.charCodeAt(0) !== 111 /* o */) return -1;
+  let n = 0;
+  for (let i = 1; i < len; i++) {
+    const digit = id.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
 }
 
 /**
@@ -67,30 +93,32 @@ export class OfferRecord<F> {
  * enough, however many offers are out.
  */
 export class OfferBook<F> {
-  #byId = new Map<string, OfferRecord<F>>();
+  // NOTE: keyed by number, not by id: integer keys hash faster, and a pass adds one per agent.
+  #bySeq = new Map<number, OfferRecord<F>>();
   #queue: OfferRecord<F>[] = [];
   #head = 0;
 
   get size(): number {
-    return this.#byId.size;
+    return this.#bySeq.size;
   }
 
   add(offer: OfferRecord<F>): void {
-    this.#byId.set(offer.id, offer);
-    if (Number.isFinite(offer.expiresAt)) this.#queue.push(offer);
+    this.#bySeq.set(offer.seq, offer);
+    if (offer.expiresAt !== Infinity) this.#queue.push(offer);
   }
 
   get(id: string): OfferRecord<F> | undefined {
-    return this.#byId.get(id);
+    const offer = this.#bySeq.get(seqOf(id));
+    return offer !== undefined && offer.id === id ? offer : undefined;
   }
 
   delete(offer: OfferRecord<F>): void {
     offer.live = false;
-    this.#byId.delete(offer.id);
+    this.#bySeq.delete(offer.seq);
   }
 
   values(): IterableIterator<OfferRecord<F>> {
-    return this.#byId.values();
+    return this.#bySeq.values();
   }
 
   /** The earliest expiry among live offers, dropping dead ones from the front. */

@@ -185,15 +185,18 @@ export class DrfSorter<T> {
   }
 
   allocate(client: SorterNode<T>, s: Readonly<Scalars>): void {
-    for (let n: SorterNode<T> | undefined = client; n !== undefined; n = n.parent)
+    // One walk up: a node's place among its siblings depends only on its own share.
+    for (let n: SorterNode<T> | undefined = client; n !== undefined; n = n.parent) {
       addInto(n.alloc, s);
-    this.#reposition(client);
+      this.#reposition(n);
+    }
   }
 
   unallocate(client: SorterNode<T>, s: Readonly<Scalars>): void {
-    for (let n: SorterNode<T> | undefined = client; n !== undefined; n = n.parent)
+    for (let n: SorterNode<T> | undefined = client; n !== undefined; n = n.parent) {
       subtractInto(n.alloc, s);
-    this.#reposition(client);
+      this.#reposition(n);
+    }
   }
 
   /** Reservations for `rolePath` changed by `s` (signed by `sign`). Quota book-keeping only. */
@@ -246,30 +249,44 @@ export class DrfSorter<T> {
     node.children.sort((a, b) => a.share - b.share || a.ordinal - b.ordinal);
   }
 
-  #reposition(client: SorterNode<T>): void {
-    if (this.#dirty) return; // re-sorted wholesale before the next use
-    for (let n: SorterNode<T> = client; n.parent !== undefined; n = n.parent) {
-      const share = this.shareOf(n);
-      if (share === n.share) continue;
-      const siblings = n.parent.children;
-      if (siblings.length === 1) {
-        n.share = share; // an only child cannot move
-        continue;
-      }
-      const i = this.#indexOf(siblings, n);
-      // Often the node stays where it is: moving up past nobody, or down past nobody.
-      const prev = siblings[i - 1];
-      const next = siblings[i + 1];
-      if (
-        (prev === undefined || before(prev, share, n.ordinal)) &&
-        (next === undefined || !before(next, share, n.ordinal))
-      ) {
-        n.share = share;
-        continue;
+  /** Moves `n` to where its new share sorts it among its siblings. */
+  #reposition(n: SorterNode<T>): void {
+    const parent = n.parent;
+    if (this.#dirty || parent === undefined) return; // dirty: re-sorted wholesale before use
+    const share = this.shareOf(n);
+    if (share === n.share) return;
+    const siblings = parent.children;
+    const last = siblings.length - 1;
+    if (last === 0) {
+      n.share = share; // an only child cannot move
+      return;
+    }
+    const i = this.#indexOf(siblings, n);
+    const ordinal = n.ordinal;
+    n.share = share;
+    if (i < last && before(siblings[i + 1]!, share, ordinal)) {
+      // Moves right (its share grew): the first sibling after it that stays behind it.
+      let lo = i + 1;
+      let hi = last + 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (before(siblings[mid]!, share, ordinal)) lo = mid + 1;
+        else hi = mid;
       }
       siblings.splice(i, 1);
-      n.share = share;
-      this.#insertChild(n.parent, n);
+      if (lo === last + 1) siblings.push(n);
+      else siblings.splice(lo - 1, 0, n);
+    } else if (i > 0 && !before(siblings[i - 1]!, share, ordinal)) {
+      // Moves left (its share shrank): after the last sibling still ahead of it.
+      let lo = 0;
+      let hi = i - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (before(siblings[mid]!, share, ordinal)) lo = mid + 1;
+        else hi = mid;
+      }
+      siblings.splice(i, 1);
+      siblings.splice(lo, 0, n);
     }
   }
 
