@@ -99,6 +99,8 @@ export interface ComputeDeps {
    * it is cheaper than repeating the whole provider method from the top.
    */
   readonly waitRetry?: Pick<RetryOptions, 'attempts' | 'baseMs' | 'maxMs' | 'random'>;
+  /** Retries of a mutating call that carries a `requestId`, done in place (see {@link ComputeApi.mutateOnce}). */
+  readonly requestRetry?: Pick<RetryOptions, 'attempts' | 'baseMs' | 'maxMs' | 'random'>;
 }
 
 /** Typed, paced access to the Compute Engine methods kumo uses. */
@@ -107,6 +109,7 @@ export class ComputeApi {
   readonly #deps: ComputeDeps;
   readonly #clients = new Map<string, { close(): Promise<void> }>();
   #auth: NonNullable<ComputeClientOptions['auth']> | undefined;
+  #inFlight = 0;
 
   constructor(options: ComputeClientOptions, deps: ComputeDeps) {
     this.#options = options;
@@ -189,10 +192,13 @@ export class ComputeApi {
     return this.#deps.limiter.run(
       async () => {
         this.#deps.onCall?.(method);
+        this.#inFlight += 1;
         try {
           return await fn({ timeout: CALL_TIMEOUT_MS });
         } catch (err) {
           throw toKumoError(err, this.#deps.provider, context);
+        } finally {
+          this.#inFlight -= 1;
         }
       },
       signal ? { signal } : {},
@@ -207,6 +213,26 @@ export class ComputeApi {
     signal?: AbortSignal,
   ): Promise<GceOperation> {
     return operationOf(await this.call(method, context, fn, signal));
+  }
+
+  /**
+   * A mutating call that carries a `requestId`, retried here when it is throttled, fails
+   * with a 5xx or loses its connection. Compute Engine answers a repeated requestId with
+   * the first request's operation, so a repeat never acts twice, and only this call is
+   * repeated rather than the whole provider method around it.
+   */
+  async mutateOnce(
+    method: string,
+    context: string,
+    fn: (options: { timeout: number }) => Promise<readonly unknown[]>,
+    signal?: AbortSignal,
+  ): Promise<GceOperation> {
+    return retry(() => this.mutate(method, context, fn, signal), {
+      attempts: 4,
+      ...this.#deps.requestRetry,
+      clock: this.#deps.clock,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /** Every item of a paged `list`, one paced call per page. */
@@ -314,6 +340,7 @@ export class ComputeApi {
           this.#deps.waitLimiter.run(
             async () => {
               this.#deps.onCall?.('operations.wait');
+              this.#inFlight += 1;
               try {
                 const options = { timeout: WAIT_CALL_TIMEOUT_MS };
                 if (scope === 'global')
@@ -337,6 +364,8 @@ export class ComputeApi {
                   this.#deps.provider,
                   `${context}: waiting for operation ${name}`,
                 );
+              } finally {
+                this.#inFlight -= 1;
               }
             },
             signal ? { signal } : {},
@@ -350,6 +379,14 @@ export class ComputeApi {
     }
     if (operationFailed(current)) throw operationError(current, this.#deps.provider, context);
     return current;
+  }
+
+  /**
+   * HTTP calls under way now, operation waits included (a simulation's clock waits for
+   * them before moving; waits the server holds are told apart by the simulation).
+   */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import {
   findImageAlias,
   InsufficientCapacity,
   isKumoError,
+  isRetryable,
   machineName,
   machineNamePrefix,
   matchesLabels,
@@ -84,6 +85,10 @@ const IMAGE_TTL_MS = 10 * 60_000;
 const MAX_GENERATIONS = 3;
 /** A network's subnetworks are looked up again after this long. */
 const PLACEMENT_TTL_MS = 60_000;
+/** Listings in a row that may fail while machines are awaited before the error is reported. */
+const MAX_POLL_FAILURES = 4;
+/** Unfinished requests whose tried zones are kept (a retry of an older one lists first instead). */
+const MAX_REMEMBERED = 1000;
 
 /** `listSizes` of GCP also takes the resources wanted, to add custom machine types made to measure. */
 export interface GcpSizeQuery extends SizeQuery {
@@ -130,6 +135,8 @@ export class GcpProvider implements Provider {
   #project: Promise<string> | undefined;
   readonly #images = new Map<string, { at: number; image: Promise<Image> }>();
   readonly #placements = new Map<string, { at: number; placement: Promise<Placement> }>();
+  /** Per unfinished request (`dc|key`): the zone each machine was last sent to. */
+  readonly #triedZones = new Map<string, Map<string, string>>();
 
   constructor(config: GcpConfig, api: ComputeApi, clock: Clock) {
     this.name = config.name;
@@ -145,6 +152,11 @@ export class GcpProvider implements Provider {
       clock,
       project: () => this.project(),
     });
+  }
+
+  /** Compute calls under way now, operation waits included (simulations time themselves by it). */
+  get requestsInFlight(): number {
+    return this.#api.inFlight;
   }
 
   /** The project in use: the `project` option, else what the credentials name. */
@@ -306,26 +318,45 @@ export class GcpProvider implements Provider {
     // request ids are deterministic, so a machine that exists answers "already exists"
     // (or its first request's operation) instead of being made twice; only then is
     // listing needed, to learn which machines are missing.
+    const memoryKey = `${plan.request.dc}|${plan.request.idempotencyKey}`;
+    let tried = this.#triedZones.get(memoryKey);
     let existing = new Map<string, GceInstance>();
+    if (tried === undefined) {
+      // Names are unique per zone only, and zone fallback may have put a machine outside
+      // its first zone, where recreating it would not clash: a key this process has not
+      // tried yet (a retry after a restart) is listed before anything is made.
+      if (this.#config.zoneFallback && plan.request.spec.zone === undefined)
+        existing = await this.#findByKey(plan.request, plan.project, options.signal);
+      tried = new Map();
+      this.#rememberTries(memoryKey, tried);
+    }
     let accepted: { zone: string; names: readonly string[] }[] = [];
     for (let round = 0; ; round++) {
       const missing = plan.names
         .map((name, index) => ({ name, index }))
         .filter((m) => !existing.has(m.name));
       // Spread over zones from a start chosen by the key, so pools land in every zone and
-      // machine i always goes to the same zone first (names are unique per zone only).
-      const byZone = new Map<string, string[]>();
+      // machine i always goes to the same zone first (names are unique per zone only). A
+      // machine an earlier try sent elsewhere goes back to that zone, so a retry whose
+      // listing does not show it yet cannot make it a second time in another.
+      // Groups keep their first zone in the key, so a retry repeats the same calls (and
+      // request ids) as the try before it, which Compute Engine recognises.
+      const groups = new Map<string, { zone: string; names: string[] }>();
       for (const m of missing) {
-        const zone = plan.request.spec.zone ?? plan.zoneOrder[m.index % plan.zoneOrder.length]!;
-        byZone.set(zone, [...(byZone.get(zone) ?? []), m.name]);
+        const home = plan.request.spec.zone ?? plan.zoneOrder[m.index % plan.zoneOrder.length]!;
+        const zone = tried.get(m.name) ?? home;
+        const group = groups.get(`${zone}|${home}`) ?? { zone, names: [] };
+        group.names.push(m.name);
+        groups.set(`${zone}|${home}`, group);
       }
       try {
         accepted = await Promise.all(
-          [...byZone].map(([zone, names]) =>
+          [...groups.values()].map(({ zone, names }) =>
             this.#createInZones(
               plan,
               zone,
               names,
+              tried,
               options.wait !== false,
               deadline,
               options.signal,
@@ -340,8 +371,22 @@ export class GcpProvider implements Provider {
         existing = await this.#findByKey(plan.request, plan.project, options.signal);
       }
     }
-    if (options.wait === false) return this.#describeRequest(plan, accepted, options.signal);
-    return this.#waitRunning(plan, deadline, options.signal);
+    const machines =
+      options.wait === false
+        ? await this.#describeRequest(plan, accepted, options.signal)
+        : await this.#waitRunning(plan, deadline, options.signal);
+    // Done: a later call with this key lists first, which finds every machine.
+    this.#triedZones.delete(memoryKey);
+    return machines;
+  }
+
+  /** Keeps the zones tried per request, for the last {@link MAX_REMEMBERED} keys that did not finish. */
+  #rememberTries(key: string, tried: Map<string, string>): void {
+    this.#triedZones.set(key, tried);
+    for (const old of this.#triedZones.keys()) {
+      if (this.#triedZones.size <= MAX_REMEMBERED) break;
+      this.#triedZones.delete(old);
+    }
   }
 
   async #plan(request: CreateMachinesRequest, signal?: AbortSignal): Promise<CreatePlan> {
@@ -480,6 +525,7 @@ export class GcpProvider implements Provider {
     plan: CreatePlan,
     zone: string,
     names: readonly string[],
+    tried: Map<string, string>,
     wait: boolean,
     deadline: number,
     signal?: AbortSignal,
@@ -490,6 +536,8 @@ export class GcpProvider implements Provider {
         : [zone, ...plan.zoneOrder.filter((z) => z !== zone)];
     let firstError: unknown;
     for (const candidate of candidates) {
+      // Recorded before the call: its answer may be lost after the machines were made.
+      for (const name of names) tried.set(name, candidate);
       try {
         await this.#createInZone(plan, candidate, names, wait, deadline, signal);
         return { zone: candidate, names };
@@ -527,7 +575,7 @@ export class GcpProvider implements Provider {
       try {
         op =
           names.length === 1
-            ? await this.#api.mutate(
+            ? await this.#api.mutateOnce(
                 'instances.insert',
                 what,
                 (o) =>
@@ -542,7 +590,7 @@ export class GcpProvider implements Provider {
                   ),
                 signal,
               )
-            : await this.#api.mutate(
+            : await this.#api.mutateOnce(
                 'instances.bulkInsert',
                 what,
                 (o) =>
@@ -838,9 +886,19 @@ export class GcpProvider implements Provider {
   async #waitRunning(plan: CreatePlan, deadline: number, signal?: AbortSignal): Promise<Machine[]> {
     const first = plan.names[0]!;
     const last = plan.names[plan.names.length - 1]!;
+    let failures = 0;
     return waitUntil(
       async () => {
-        const found = await this.#findByKey(plan.request, plan.project, signal);
+        let found: Map<string, GceInstance>;
+        try {
+          found = await this.#findByKey(plan.request, plan.project, signal);
+          failures = 0;
+        } catch (err) {
+          // A throttled or failed listing is the next poll's job: failing here would make
+          // the caller start the whole create again. Only a run of failures is reported.
+          if (!isRetryable(err) || ++failures >= MAX_POLL_FAILURES) throw err;
+          return undefined;
+        }
         const instances = plan.names.map((n) => found.get(n));
         // "Not found right after create" is pending, not gone.
         if (instances.some((i) => i === undefined || toState(i.status) === 'pending'))

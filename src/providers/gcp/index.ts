@@ -80,6 +80,7 @@ export function gcp(options: GcpOptions, deps: GcpDeps = {}): GcpProvider {
     limiter,
     waitLimiter,
     waitRetry: { ...retryOptions, attempts: Math.min(4, config.retry.attempts) },
+    requestRetry: { ...retryOptions, attempts: Math.min(4, config.retry.attempts) },
     ...(deps.onCall ? { onCall: deps.onCall } : {}),
   });
   return withRetries(new GcpProvider(config, api, clock), { clock, ...retryOptions });

@@ -321,6 +321,19 @@ describe('zones and capacity', () => {
     expect(made.every((m) => m.zone === 'us-central1-b')).toBe(true);
   });
 
+  it('finds machines a stock-out moved to another zone when the request is made again by a new process', async () => {
+    const options = { zoneFallback: true, zones: ['us-central1-a', 'us-central1-b'] };
+    const request = { spec, count: 4, idempotencyKey: key() };
+    h.fake.faults.capacity();
+    const first = await another(options).createMachines(request);
+    // One zone's bulkInsert met the stock-out, so its machines joined the other zone.
+    expect(new Set(first.map((m) => m.zone)).size).toBe(1);
+    // Names are unique per zone only: the moved machines must not be made again in their first zone.
+    const again = await another(options).createMachines(request);
+    expect(again.map((m) => m.providerId)).toEqual(first.map((m) => m.providerId));
+    expect(h.fake.created).toBe(4);
+  });
+
   it('surfaces QUOTA_EXCEEDED from the operation as QuotaExceeded', async () => {
     h.fake.configure({ regionCpuQuota: 8 });
     const err = await caught(
