@@ -1,6 +1,12 @@
 import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
-import type { StatusReport } from '../../logical-dc/index.js';
+import {
+  burstLogPath,
+  formatBurstStatus,
+  readBurstLog,
+  summarizeBurstLog,
+  type StatusReport,
+} from '../../logical-dc/index.js';
 import { addDcOptions, type DcOptions } from '../dc-command.js';
 import { printJson, table } from '../output.js';
 import { loadDatacenter } from '../spec-loader.js';
@@ -90,8 +96,12 @@ export function registerStatus(program: Command): void {
       );
       try {
         const report = await dc.status({ spec: file.spec, refresh: opts.refresh });
-        if (opts.json) return printJson(report);
+        // What a burst controller wrote beside the state database (fileBurstLog), if any.
+        const events = readBurstLog(burstLogPath(file.statePath));
+        const burst = events.length === 0 ? undefined : summarizeBurstLog(events);
+        if (opts.json) return printJson(burst === undefined ? report : { ...report, burst });
         process.stdout.write(`${formatStatus(report)}\n`);
+        if (burst !== undefined) process.stdout.write(`\n${formatBurstStatus(burst)}\n`);
       } finally {
         await dc.close();
       }

@@ -1,0 +1,213 @@
+/**
+ * Burst policies on the three shipped traces (examples/traces/*.csv) with the example
+ * spec (examples/burst.yaml), each run by `simulate` on virtual time. kumo's policy is
+ * compared with
+ *
+ * - (a) static provisioning for the peak: a fleet that can host the trace's highest
+ *   demand beyond the base pools, up from the first submission to the last task's end.
+ *   Priced at the fractional bound of that peak, so it is what any static fleet costs
+ *   at least (waits 0: the fleet is already up);
+ * - (b) first-fit decreasing onto one fixed size: the same controller with plain FFD
+ *   (`packing: 'ffd'`) and one general size, std-8x32, which fits every CPU task of the
+ *   traces (GPU tasks go on the one GPU size, gpu-4x16-1g, as nothing else hosts them);
+ * - (c) the lower bound: every task runs the moment it is submitted, and what the base
+ *   pools cannot hold at each instant is bought as fractional machines at the
+ *   fractional bound's price, billed by the millisecond (simulate/lower-bound.ts).
+ *
+ * Figures: `burst.cost_vs_lb.<trace>` (kumo's burst cost over (c)) and
+ * `burst.p95_wait_s.<trace>`; the baselines are printed beside them and recorded as
+ * `burst.static_peak_vs_lb.<trace>` and `burst.ffd_fixed_vs_lb.<trace>`.
+ * Targets: cost within 10 % of the bound; p95 wait ≤ boot time + two decision intervals.
+ */
+import { join } from 'node:path';
+import type { Clock, Provider } from '../src/core/index.js';
+import {
+  BOUND_DIMENSIONS,
+  BurstPolicySchema,
+  buildCandidates,
+  DEFAULT_PORTS_PER_AGENT,
+  fractionalLowerBound,
+  loadSpecFile,
+  providerRanks,
+  pruneDominated,
+  type BoundCandidate,
+  type BurstPolicy,
+  type ProviderCatalog,
+  type SpecFile,
+} from '../src/logical-dc/index.js';
+import {
+  loadTrace,
+  simulate,
+  type SimulationReport,
+  type TraceRow,
+} from '../src/logical-dc/simulate/index.js';
+import { sim } from '../src/providers/sim/index.js';
+import { round, type Bench, type Figure } from './harness.js';
+
+const root = join(import.meta.dirname, '..');
+const SPEC = join(root, 'examples', 'burst.yaml');
+const TRACES = ['steady', 'diurnal', 'spiky'] as const;
+/** Baseline (b)'s one size, and the one GPU size GPU tasks need. */
+const FIXED_SIZE = 'std-8x32';
+const GPU_SIZE = 'gpu-4x16-1g';
+
+/** The file's providers (all sim) on `clock`; on the system clock to read catalogs. */
+function simProviders(file: SpecFile, clock?: Clock): Record<string, Provider> {
+  return Object.fromEntries(
+    Object.entries(file.providers).map(([name, decl]) => {
+      if (decl.kind !== 'sim') throw new Error(`${name}: the bench runs sim providers only`);
+      return [name, sim({ ...decl.settings, name }, clock === undefined ? {} : { clock })];
+    }),
+  );
+}
+
+/** The candidates of the policy, pruned, as the lower bound sees them. */
+async function boundCandidates(file: SpecFile, policy: BurstPolicy): Promise<BoundCandidate[]> {
+  const providers = simProviders(file);
+  const catalogs = new Map<string, ProviderCatalog>();
+  for (const [name, p] of Object.entries(providers))
+    if (policy.targets.some((t) => t.provider === name))
+      catalogs.set(name, { region: p.region, sizes: await p.listSizes({ spot: true }) });
+  return pruneDominated(
+    buildCandidates(policy, catalogs, {
+      portsPerAgent: DEFAULT_PORTS_PER_AGENT,
+      ranks: providerRanks(policy),
+    }).candidates.map((c) => ({ pricePerHour: c.pricePerHour, capacity: c.capacity })),
+  );
+}
+
+/**
+ * Baseline (a): the least a static fleet for the peak costs. The fleet must host, at
+ * every instant, the demand beyond the base pools' capacity, so it costs at least the
+ * highest fractional bound over the run, for the whole span of the trace.
+ */
+function staticPeakUsd(
+  rows: readonly TraceRow[],
+  base: Record<(typeof BOUND_DIMENSIONS)[number], number>,
+  candidates: readonly BoundCandidate[],
+): { usd: number; perHour: number } {
+  const events = rows.flatMap((row) => [
+    { t: row.submit_s, sign: 1, row },
+    { t: row.submit_s + row.duration_s, sign: -1, row },
+  ]);
+  events.sort((a, b) => a.t - b.t || a.sign - b.sign);
+  const demand = { cpus: 0, memoryMiB: 0, gpus: 0, diskGiB: 0 };
+  let peak = 0;
+  for (let i = 0; i < events.length;) {
+    const t = events[i]!.t;
+    for (; i < events.length && events[i]!.t === t; i++) {
+      const { sign, row } = events[i]!;
+      demand.cpus += sign * row.cpus * row.count;
+      demand.memoryMiB += sign * row.memory_mib * row.count;
+      demand.gpus += sign * row.gpus * row.count;
+    }
+    const over = {
+      cpus: Math.max(0, demand.cpus - base.cpus),
+      memoryMiB: Math.max(0, demand.memoryMiB - base.memoryMiB),
+      gpus: Math.max(0, demand.gpus - base.gpus),
+      diskGiB: 0,
+    };
+    peak = Math.max(peak, fractionalLowerBound(over, candidates));
+  }
+  const first = Math.min(...rows.map((r) => r.submit_s));
+  const last = Math.max(...rows.map((r) => r.submit_s + r.duration_s));
+  return { usd: (peak * (last - first)) / 3600, perHour: peak };
+}
+
+/** What the base pools hold: their sizes' resources times their counts. */
+async function baseCapacity(
+  file: SpecFile,
+): Promise<Record<(typeof BOUND_DIMENSIONS)[number], number>> {
+  const providers = simProviders(file);
+  const total = { cpus: 0, memoryMiB: 0, gpus: 0, diskGiB: 0 };
+  for (const pool of Object.values(file.spec.pools)) {
+    const size = (await providers[pool.provider]!.listSizes()).find(
+      (s) => s.name === pool.machine.size,
+    );
+    if (size === undefined || pool.count === undefined)
+      throw new Error(`base pool on ${pool.provider}: the bench needs an explicit size and count`);
+    for (const d of BOUND_DIMENSIONS) total[d] += size.resources[d] * pool.count;
+  }
+  return total;
+}
+
+function run(
+  file: SpecFile,
+  trace: string,
+  rows: readonly TraceRow[],
+  extra: { policy?: BurstPolicy; packing?: 'ffd' } = {},
+): Promise<SimulationReport> {
+  return simulate({
+    name: file.name,
+    spec: file.spec,
+    providers: (clock) => simProviders(file, clock),
+    trace: rows,
+    source: { spec: 'examples/burst.yaml', trace: `examples/traces/${trace}.csv` },
+    ...extra,
+  });
+}
+
+function traceBench(trace: (typeof TRACES)[number]): Bench {
+  return {
+    name: `burst.${trace}`,
+    async run(): Promise<Figure[]> {
+      const file = loadSpecFile(SPEC);
+      const rows = loadTrace(join(root, 'examples', 'traces', `${trace}.csv`));
+      const policy = BurstPolicySchema.parse(file.spec.burst);
+      const fixed = BurstPolicySchema.parse({
+        ...file.spec.burst,
+        targets: policy.targets.map((t) => ({ ...t, sizes: [FIXED_SIZE, GPU_SIZE] })),
+      });
+
+      const kumo = await run(file, trace, rows);
+      const ffd = await run(file, trace, rows, { policy: fixed, packing: 'ffd' });
+      const lb = kumo.cost.lowerBoundBurstUsd ?? 0;
+      if (lb <= 0) throw new Error(`${trace}: the lower bound is ${lb}`);
+      const stat = staticPeakUsd(
+        rows,
+        await baseCapacity(file),
+        await boundCandidates(file, policy),
+      );
+
+      // Boot time as the sim providers are configured (latency.bootMs of the targets' clouds).
+      const bootMs = Math.max(
+        ...policy.targets.map((t) => {
+          const latency = file.providers[t.provider]?.settings['latency'] as
+            { bootMs?: number } | undefined;
+          return latency?.bootMs ?? 0;
+        }),
+      );
+      const waitTarget = (bootMs + 2 * policy.interval) / 1000;
+      const ratio = kumo.cost.burstUsd / lb;
+      const usd = (n: number): string => `$${n.toFixed(2)}`;
+      return [
+        {
+          name: `burst.cost_vs_lb.${trace}`,
+          value: round(ratio, 3),
+          unit: '×',
+          note: `target ≤ 1.10 (${ratio <= 1.1 ? 'met' : 'missed'}); kumo ${usd(kumo.cost.burstUsd)} vs bound ${usd(lb)}; work on burst priced at the bound ${usd(kumo.cost.burstWorkBoundUsd ?? 0)} (kumo ×${kumo.cost.burstVsWorkBound ?? '–'} of it); ${kumo.burst.launched} machines, peak ${kumo.burst.peakMachines}`,
+        },
+        {
+          name: `burst.p95_wait_s.${trace}`,
+          value: kumo.waitS.p95,
+          unit: 's',
+          note: `target ≤ ${waitTarget} s = boot ${bootMs / 1000} s + 2 × interval ${policy.interval / 1000} s (${kumo.waitS.p95 <= waitTarget ? 'met' : 'missed'}); p50 ${kumo.waitS.p50} s, p99 ${kumo.waitS.p99} s; static fleet 0 s; FFD on ${FIXED_SIZE} ${ffd.waitS.p95} s`,
+        },
+        {
+          name: `burst.static_peak_vs_lb.${trace}`,
+          value: round(stat.usd / lb, 3),
+          unit: '×',
+          note: `(a) static for the peak: at least ${usd(stat.usd)} (${usd(stat.perHour)}/h for the whole trace)`,
+        },
+        {
+          name: `burst.ffd_fixed_vs_lb.${trace}`,
+          value: round(ffd.cost.burstUsd / lb, 3),
+          unit: '×',
+          note: `(b) FFD onto ${FIXED_SIZE} (+${GPU_SIZE} for GPU tasks): ${usd(ffd.cost.burstUsd)}, ${ffd.burst.launched} machines, p95 wait ${ffd.waitS.p95} s`,
+        },
+      ];
+    },
+  };
+}
+
+export const benches: Bench[] = TRACES.map(traceBench);
