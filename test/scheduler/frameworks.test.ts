@@ -68,6 +68,17 @@ describe('frameworks', () => {
     ]);
   });
 
+  it('name offers only by their exact id: another spelling of the number is not an offer', async () => {
+    const { scheduler, flush } = harness();
+    scheduler.addAgent(agent('a1'));
+    const fw = recorder(scheduler);
+    await flush();
+    const id = fw.offers[0]!.id;
+    const number = id.slice(1);
+    expect(fw.handle.decline([`o0${number}`, `o${number}.0`, `O${number}`, number])).toBe(0);
+    expect(fw.handle.decline([id])).toBe(1);
+  });
+
   it('see a task that does not fit DROPPED with INSUFFICIENT_RESOURCES, the others launched', async () => {
     const { scheduler, flush } = harness();
     scheduler.addAgent(agent('a1', 4, 8192));

@@ -194,6 +194,24 @@ describe('the jobs framework', () => {
     expect(await jobs.wait(id)).toMatchObject({ state: 'finished', launches: 2 });
   });
 
+  it('follows tasks of a job whose id has dots in it, retries included, to the end', async () => {
+    const failFirst = (taskId: string): InstantOutcome =>
+      taskId.endsWith('.0') ? { state: 'FAILED', exitCode: 1 } : { state: 'FINISHED' };
+    const { scheduler, jobs, flush } = setup(failFirst);
+    scheduler.addAgent(agent('a1', 4));
+    const id = jobs.submit({
+      id: 'nightly.2026.11',
+      name: 'dotted',
+      tasks: 3,
+      resources: { cpus: 1, memoryMiB: 256 },
+      retries: { max: 1, backoffMs: 10 },
+    });
+    await flush();
+    expect(jobs.job(id)).toMatchObject({ backingOff: 3, launches: 3, running: 0 });
+    await flush(10);
+    expect(await jobs.wait(id)).toMatchObject({ state: 'finished', finished: 3, launches: 6 });
+  });
+
   it('cancels a job: pending tasks dropped, running ones killed', async () => {
     const { scheduler, jobs, flush } = setup();
     scheduler.addAgent(agent('a1', 2));

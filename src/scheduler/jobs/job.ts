@@ -31,6 +31,8 @@ export interface JobStatus {
 
 /** One launched task of a job. */
 export interface LiveTask {
+  /** `<job id>.<index>.<run>`, the scheduler's task id. */
+  readonly id: string;
   readonly job: Job;
   readonly index: number;
   readonly attempt: number;
@@ -66,6 +68,11 @@ export class Job {
   endedAt: number | undefined;
   /** Launched and not yet ended. */
   live = 0;
+  /**
+   * Launched tasks not yet ended, by task index: one run of an index at a time, so
+   * an array per job finds a task from its id without a map over every task.
+   */
+  readonly liveTasks: (LiveTask | undefined)[] = [];
   readonly perAgent: Map<string, number> | undefined;
   readonly perHost: Map<string, number> | undefined;
   readonly perAttribute: Map<string, Map<string, number>> | undefined;

@@ -71,8 +71,6 @@ export class JobsFramework {
   readonly #handle: FrameworkHandle;
   readonly #refuseSeconds: number;
   readonly #jobs = new Map<string, Job>();
-  /** Launched tasks not yet ended, by task id. */
-  readonly #live = new Map<string, LiveTask>();
   /** Jobs with tasks waiting, by (priority desc, submission asc). */
   #queue: Job[] = [];
   #seq = 0;
@@ -169,7 +167,7 @@ export class JobsFramework {
     job.isCancelled = true;
     job.cancelled += job.dropQueued() + job.backingOff;
     job.backingOff = 0;
-    for (const [taskId, t] of this.#live) if (t.job === job) this.#handle.kill(taskId);
+    for (const t of job.liveTasks) if (t !== undefined) this.#handle.kill(t.id);
     this.#maybeEnd(job);
   }
 
@@ -299,6 +297,7 @@ export class JobsFramework {
         const q = job.take();
         const taskId = `${job.id}.${q.index}.${q.run}`;
         const live: LiveTask = {
+          id: taskId,
           job,
           index: q.index,
           attempt: q.attempt,
@@ -308,7 +307,7 @@ export class JobsFramework {
           spreadValues,
           running: false,
         };
-        this.#live.set(taskId, live);
+        job.liveTasks[q.index] = live;
         job.live++;
         job.count(live, 1);
         job.launches++;
@@ -329,17 +328,20 @@ export class JobsFramework {
   }
 
   #onUpdate(status: TaskStatus): void {
-    const live = this.#live.get(status.taskId);
+    const state = status.state;
+    // Only RUNNING and the end matter here (STAGING and STARTING come by the million).
+    if (state !== 'RUNNING' && !isTerminal(state)) return;
+    const live = this.#liveOf(status.taskId);
     if (live === undefined) return;
     const job = live.job;
-    if (!isTerminal(status.state)) {
-      if (status.state === 'RUNNING' && !live.running) {
+    if (state === 'RUNNING') {
+      if (!live.running) {
         live.running = true;
         job.running++;
       }
       return;
     }
-    this.#live.delete(status.taskId);
+    job.liveTasks[live.index] = undefined;
     job.live--;
     job.count(live, -1);
     if (live.running) job.running--;
@@ -357,6 +359,17 @@ export class JobsFramework {
     } else if (live.attempt < job.spec.retries.max) this.#retryLater(job, live);
     else job.failed++;
     this.#maybeEnd(job);
+  }
+
+  /** The live task a task id (`<job id>.<index>.<run>`) names, if any. */
+  #liveOf(taskId: string): LiveTask | undefined {
+    const b = taskId.lastIndexOf('.');
+    const a = b > 0 ? taskId.lastIndexOf('.', b - 1) : -1;
+    if (a <= 0) return undefined;
+    const job = this.#jobs.get(taskId.slice(0, a));
+    const live = job?.liveTasks[Number(taskId.slice(a + 1, b))];
+    // The full id decides: a stale run or an odd spelling of the index never matches.
+    return live !== undefined && live.id === taskId ? live : undefined;
   }
 
   #retryLater(job: Job, live: LiveTask): void {
