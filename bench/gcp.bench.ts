@@ -23,8 +23,12 @@
  *   unique per zone only, so the same name in two zones counts); must be 0.
  *
  * The lower bound: no machine runs before its create operation is DONE and it has
- * booted (`OPERATION_MS + BOOT_MS`), and the calls a correct client cannot avoid fit
- * in the quota windows only as fast as they refill. The fewest calls are one bulkInsert
+ * booted (`OPERATION_MS + BOOT_MS`); a machine whose create operation ended in
+ * ZONE_RESOURCE_POOL_EXHAUSTED (known only when it is DONE) needs one more operation
+ * after it, so each such operation on a machine's way adds `OPERATION_MS` (the run
+ * forces one: the first bulkInsert meets a stock-out). The calls a correct client
+ * cannot avoid fit in the quota windows only as fast as they refill. The fewest calls
+ * are one bulkInsert
  * per zone and one operation wait each, plus one listing that sees the machines
  * running; with 1,500 queries a minute that fits the first window, so the cloud's own
  * time is the bound. (A client making one `insert` and one `wait` per machine needs
