@@ -60,6 +60,16 @@ describe('the quick start', () => {
     expect(r.stdout).toBe('No changes. 5 machine(s) match the spec.\n');
   });
 
+  it('saves a plan that says how to apply it, naming the file it came from', async () => {
+    const r = await runCli(['plan', '-o', 'plan.json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      `apply exactly it with: kumo apply plan.json -f ${join('examples', 'quickstart.yaml')}`,
+    );
+    const applied = await runCli(['apply', 'plan.json']);
+    expect(applied.code, applied.stderr).toBe(0);
+  });
+
   it('destroys everything it made', async () => {
     const r = await runCli(['destroy', '--yes']);
     expect(r.code, r.stderr).toBe(0);

@@ -1,9 +1,16 @@
 import { writeFileSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import { formatPlan } from '../../logical-dc/index.js';
 import { addDcOptions, type DcOptions } from '../dc-command.js';
 import { printJson } from '../output.js';
 import { loadDatacenter } from '../spec-loader.js';
+
+/** A path as typed from here: relative when under the working directory. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
 
 export function registerPlan(program: Command): void {
   addDcOptions(program.command('plan'))
@@ -36,7 +43,7 @@ export function registerPlan(program: Command): void {
           process.stdout.write(`${formatPlan(plan)}\n`);
           if (opts.out !== undefined)
             process.stdout.write(
-              `Saved the plan to ${opts.out}; apply exactly it with: kumo apply ${opts.out} -f ${opts.file ?? 'kumo.yaml'}\n`,
+              `Saved the plan to ${opts.out}; apply exactly it with: kumo apply ${opts.out} -f ${shownPath(file.path)}\n`,
             );
         } finally {
           await dc.close();
