@@ -4,6 +4,7 @@
  */
 import type { Machine, MachineSpec, Provider } from '../core/index.js';
 import { isAdHocPool } from './ad-hoc-pool.js';
+import { TAG_SPEC } from './apply.js';
 import { hashOf, stableStringify } from './hashing.js';
 import type { Plan, PlanStep, PlanSummary } from './plan-types.js';
 import { orphanPool, type DriftItem } from './refresh.js';
@@ -137,12 +138,17 @@ export function computePlan(input: PlanInput): Plan {
         replace.push({ record: r, reason: `failed: ${r.machine.error ?? 'in error'}` });
       else if (r.provider !== pool.provider)
         replace.push({ record: r, reason: `provider ${r.provider} → ${pool.provider}` });
-      else if (r.specHash !== specHash)
+      else if (r.specHash !== specHash) {
+        const before = snapshot.specs[r.specHash];
         replace.push({
           record: r,
-          reason: describeSpecChange(snapshot.specs[r.specHash], pool.machine),
+          // An adopted machine made without kumo's spec tag: what it was made from is not known.
+          reason:
+            before === undefined
+              ? `spec unknown (no ${TAG_SPEC} tag matching the pool's spec)`
+              : describeSpecChange(before, pool.machine),
         });
-      else if (changed !== undefined)
+      } else if (changed !== undefined)
         replace.push({ record: r, reason: `changed outside kumo: ${changed}` });
       else if (r.machine.state === 'stopped' || r.machine.state === 'stopping') stopped.push(r);
       else healthy.push(r);

@@ -155,6 +155,17 @@ describe('plan', () => {
     expect(formatPlan(p)).toContain('~ web-m-');
   });
 
+  it('replaces a machine whose spec is not known (adopted without a spec tag), saying so', () => {
+    const adopted = { ...record('web', 'adopted'), adopted: true };
+    const p = plan({ pools: { web: { provider: 'a', count: 1, machine: MACHINE } } }, [adopted]);
+    expect(p.steps).toEqual([
+      expect.objectContaining({
+        kind: 'replace',
+        reason: "spec unknown (no kumo-spec tag matching the pool's spec)",
+      }),
+    ]);
+  });
+
   it('deletes extra old-spec machines instead of replacing them', () => {
     const old = hashOf('old2');
     const h = hashFor(web3, 'web');
