@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { dirname } from 'node:path';
 import {
   Conflict,
+  cidrRange,
   InsufficientCapacity,
   NotFound,
   ProviderError,
@@ -168,7 +169,7 @@ export class SimCloud {
         ...(input.pricePerHour === undefined ? {} : { pricePerHour: input.pricePerHour }),
         ...(input.network === undefined ? {} : { network: input.network }),
         labels: input.labels(i),
-        privateIp: `10.${this.#zones.indexOf(zone) & 255}.${(seq >> 8) & 255}.${seq & 255}`,
+        privateIp: this.#privateIp(input.network, zone, seq),
         ...(input.publicIp ? { publicIp: `203.0.113.${seq & 255}` } : {}),
         clientToken: input.clientToken,
         createdAt: now,
@@ -304,11 +305,13 @@ export class SimCloud {
     if (this.#state.networks.length !== before) this.#save();
   }
 
-  /** The state of a machine now, derived from its timestamps. */
+  /**
+   * The state of a machine now, derived from its timestamps. A machine being deleted
+   * is `terminated` at once, as EC2 reports `shutting-down`: it can never run again.
+   */
   stateOf(m: SimMachineRecord): MachineState {
     const now = this.#clock.now();
-    if (m.deleteAt !== undefined)
-      return now >= m.deleteAt + this.#config.latency.deleteMs ? 'terminated' : 'stopping';
+    if (m.deleteAt !== undefined) return 'terminated';
     if (m.interruptAt !== undefined && now >= m.interruptAt) return 'terminated';
     if (m.stopAt !== undefined)
       return now >= m.stopAt + this.#config.latency.stopMs ? 'stopped' : 'stopping';
@@ -346,17 +349,44 @@ export class SimCloud {
     return m;
   }
 
+  /**
+   * Whether a machine holds zone capacity and quota: a deleted one does until its
+   * teardown ends (`latency.deleteMs`), though it reports `terminated` and leaves its
+   * network at once.
+   */
+  #holds(m: SimMachineRecord): boolean {
+    if (m.deleteAt !== undefined)
+      return this.#clock.now() < m.deleteAt + this.#config.latency.deleteMs;
+    return this.stateOf(m) !== 'terminated';
+  }
+
+  /**
+   * A private address inside the machine's network: the subnet of its zone (else the
+   * first subnet, else the network's range), skipping the first four addresses as
+   * clouds reserve them. Without a network, 10.<zone>.x.y.
+   */
+  #privateIp(network: string | undefined, zone: string, seq: number): string {
+    const net =
+      network === undefined ? undefined : this.#state.networks.find((n) => n.name === network);
+    if (net === undefined)
+      return `10.${this.#zones.indexOf(zone) & 255}.${(seq >> 8) & 255}.${seq & 255}`;
+    const subnet = net.subnets.find((s) => s.zone === zone) ?? net.subnets[0];
+    const { first, last } = cidrRange(subnet?.cidr ?? net.cidr);
+    const hosts = Math.max(1, last - first - 4);
+    const ip = first + 4 + (seq % hosts);
+    return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+  }
+
   #activeCpus(zone?: string): number {
     let total = 0;
     for (const m of this.#state.machines) {
-      if ((zone === undefined || m.zone === zone) && this.stateOf(m) !== 'terminated')
-        total += m.resources.cpus;
+      if ((zone === undefined || m.zone === zone) && this.#holds(m)) total += m.resources.cpus;
     }
     return total;
   }
 
   #checkQuota(input: RunInstancesInput): void {
-    const active = this.#state.machines.filter((m) => this.stateOf(m) !== 'terminated');
+    const active = this.#state.machines.filter((m) => this.#holds(m));
     const { machines, cpus } = this.#config.quota;
     if (active.length + input.names.length > machines)
       throw new QuotaExceeded(

@@ -11,7 +11,7 @@ export const SimLatencySchema = z
     bootMs: z.number().nonnegative().default(1500),
     /** stopping → stopped. */
     stopMs: z.number().nonnegative().default(500),
-    /** Deleted → terminated. */
+    /** A deleted machine reports terminated at once (as EC2 shutting-down does) but holds zone capacity and quota this long. */
     deleteMs: z.number().nonnegative().default(500),
   })
   .strict();

@@ -188,6 +188,47 @@ describe('the simulated cloud', () => {
     await provider.deleteNetwork('app');
   });
 
+  it('reports a deleted machine terminated at once, and frees its zone capacity only when teardown ends', async () => {
+    const { clock, provider } = setup({ zoneCapacityCpus: 2 });
+    const one = { resources: { cpus: 2, memoryMiB: 1024 }, image: 'debian-12', zone: 'sim-1a' };
+    const [m] = await provider.createMachines(req('d1', { spec: one }));
+    await provider.deleteMachines([m!.providerId]);
+    expect((await provider.listMachines({ states: ['terminated'] })).map((x) => x.id)).toEqual([
+      m!.id,
+    ]);
+    await expect(provider.createMachines(req('d2', { spec: one }))).rejects.toMatchObject({
+      code: 'InsufficientCapacity',
+    });
+    await clock.sleep(fast.deleteMs);
+    expect(await provider.createMachines(req('d3', { spec: one }))).toHaveLength(1);
+  });
+
+  it("gives machines on a network addresses inside their zone's subnet", async () => {
+    const { provider } = setup();
+    await provider.ensureNetwork({
+      name: 'lan',
+      cidr: '10.10.0.0/16',
+      subnets: [
+        { name: 'a', cidr: '10.10.1.0/24', zone: 'sim-1a' },
+        { name: 'b', cidr: '10.10.2.0/24', zone: 'sim-1b' },
+      ],
+    });
+    const made = await provider.createMachines(
+      req('lan', {
+        count: 4,
+        spec: {
+          resources: { cpus: 1, memoryMiB: 512 },
+          image: 'debian-12',
+          network: 'lan',
+          zone: 'sim-1b',
+        },
+      }),
+    );
+    for (const m of made)
+      expect(m.addresses.find((a) => a.type === 'private')?.address).toMatch(/^10\.10\.2\.\d+$/);
+    expect(new Set(made.map((m) => m.addresses[0]!.address)).size).toBe(4);
+  });
+
   it('refuses machines on a network that does not exist', async () => {
     const { provider } = setup();
     await expect(
