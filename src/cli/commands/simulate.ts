@@ -121,7 +121,10 @@ export function registerSimulate(program: Command): void {
     .description(
       'run the datacenter and its burst policy on virtual time over a workload trace; write report.json and report.html',
     )
-    .option('-f, --file <spec>', 'spec file (default: $KUMO_FILE, else kumo.yaml)')
+    .option(
+      '-f, --file <spec>',
+      'spec file (default: $KUMO_FILE, else kumo.yaml, else the file last applied from this directory)',
+    )
     .requiredOption(
       '--trace <csv>',
       'workload trace: CSV with header submit_s,cpus,memory_mib,gpus,duration_s,count',
