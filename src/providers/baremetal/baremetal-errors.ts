@@ -8,17 +8,12 @@ import {
   isKumoError,
   NotFound,
   ProviderError,
-  Throttled,
-  Timeout,
   ValidationError,
   type CloudCause,
   type KumoError,
 } from '../../core/index.js';
-import {
-  OpenStackApiError,
-  OpenStackClientError,
-  OpenStackTransportError,
-} from '../../clients/openstack/http.js';
+import { throttledBy, wireFailure } from '../../clients/openstack/client-errors.js';
+import { OpenStackApiError } from '../../clients/openstack/http.js';
 import { IronicVersionError } from '../../clients/openstack/ironic-client.js';
 import { ironicFault } from '../../clients/openstack/ironic-errors.js';
 
@@ -78,25 +73,10 @@ export function toKumoError(error: unknown, provider: string, context?: string):
       case 409:
         return new Conflict(message, base);
       case 429:
-        return new Throttled(message, {
-          ...base,
-          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-        });
+        return throttledBy(error, message, base);
       default:
         return new ProviderError(message, { ...base, retryable: error.status >= 500 });
     }
-  }
-  if (error instanceof OpenStackTransportError) {
-    return error.kind === 'timeout'
-      ? new Timeout(`${prefix}${error.message}`, {
-          provider,
-          cause: { code: 'RequestTimeout', message: error.message },
-        })
-      : new ProviderError(`${prefix}${error.message}`, {
-          provider,
-          retryable: true,
-          cause: { code: 'ConnectionError', message: error.message },
-        });
   }
   if (error instanceof IronicVersionError)
     return new ProviderError(`${prefix}${error.message}`, {
@@ -106,14 +86,5 @@ export function toKumoError(error: unknown, provider: string, context?: string):
         message: `server offers ${error.serverMin}–${error.serverMax}`,
       },
     });
-  if (error instanceof OpenStackClientError)
-    return new ProviderError(`${prefix}${error.message}`, {
-      provider,
-      cause: { code: 'ClientError', message: error.message },
-    });
-  if (error instanceof Error && error.name === 'AbortError')
-    return new ProviderError(`${prefix}aborted`, { provider, cause: { code: 'Aborted' } });
-  return new ProviderError(`${prefix}${error instanceof Error ? error.message : String(error)}`, {
-    provider,
-  });
+  return wireFailure(error, provider, prefix);
 }

@@ -10,17 +10,12 @@ import {
   NotFound,
   ProviderError,
   QuotaExceeded,
-  Throttled,
-  Timeout,
   ValidationError,
   type CloudCause,
   type KumoError,
 } from '../../core/index.js';
-import {
-  OpenStackApiError,
-  OpenStackClientError,
-  OpenStackTransportError,
-} from '../../clients/openstack/http.js';
+import { throttledBy, wireFailure } from '../../clients/openstack/client-errors.js';
+import { OpenStackApiError } from '../../clients/openstack/http.js';
 
 const QUOTA = /quota|over ?limit|exceeded.*(limit|allowed)|OverQuota/i;
 /** Nova's scheduler faults when nothing can host the server. */
@@ -72,41 +67,13 @@ export function toKumoError(error: unknown, provider: string, context?: string):
       case 413:
         return new QuotaExceeded(message, base);
       case 429:
-        return new Throttled(message, {
-          ...base,
-          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-        });
       case 503:
-        return new Throttled(message, {
-          ...base,
-          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-        });
+        return throttledBy(error, message, base);
       default:
         return new ProviderError(message, { ...base, retryable: error.status >= 500 });
     }
   }
-  if (error instanceof OpenStackTransportError) {
-    return error.kind === 'timeout'
-      ? new Timeout(`${prefix}${error.message}`, {
-          provider,
-          cause: { code: 'Timeout', message: error.message },
-        })
-      : new ProviderError(`${prefix}${error.message}`, {
-          provider,
-          retryable: true,
-          cause: { code: 'NetworkError', message: error.message },
-        });
-  }
-  if (error instanceof OpenStackClientError)
-    return new ProviderError(`${prefix}${error.message}`, {
-      provider,
-      cause: { code: 'ClientError', message: error.message },
-    });
-  if (error instanceof Error && error.name === 'AbortError')
-    return new ProviderError(`${prefix}aborted`, { provider, cause: { code: 'Aborted' } });
-  return new ProviderError(`${prefix}${error instanceof Error ? error.message : String(error)}`, {
-    provider,
-  });
+  return wireFailure(error, provider, prefix);
 }
 
 /** A server's ERROR fault as a kumo error: no valid host is lack of capacity. */
