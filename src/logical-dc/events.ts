@@ -40,7 +40,9 @@ export type Listener = (event: DatacenterEvent) => void;
 
 /**
  * A typed event hub. Listeners run synchronously, in order; one that throws does not
- * stop the others (its error is dropped, as an event must not break an apply).
+ * stop the others (its error is dropped, as an event must not break an apply or a
+ * burst decision halfway). The datacenter's hub carries {@link DatacenterEvent}s; the
+ * burst controller's, burst events.
  *
  * @example
  * ```ts
@@ -48,15 +50,15 @@ export type Listener = (event: DatacenterEvent) => void;
  * off();
  * ```
  */
-export class EventHub implements AsyncIterable<DatacenterEvent> {
-  readonly #listeners = new Set<Listener>();
+export class EventHub<E = DatacenterEvent> implements AsyncIterable<E> {
+  readonly #listeners = new Set<(event: E) => void>();
 
-  on(listener: Listener): () => void {
+  on(listener: (event: E) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
-  emit(event: DatacenterEvent): void {
+  emit(event: E): void {
     for (const listener of this.#listeners) {
       try {
         listener(event);
@@ -67,8 +69,8 @@ export class EventHub implements AsyncIterable<DatacenterEvent> {
   }
 
   /** Every event from now on, until the loop breaks. */
-  [Symbol.asyncIterator](): AsyncIterator<DatacenterEvent> {
-    const queue: DatacenterEvent[] = [];
+  [Symbol.asyncIterator](): AsyncIterator<E> {
+    const queue: E[] = [];
     let wake: (() => void) | undefined;
     const off = this.on((e) => {
       queue.push(e);

@@ -5,6 +5,7 @@
  * each event is plain JSON (times are clock milliseconds), so it can be logged as is.
  */
 import type { StrategyResult, UnplacedReason } from './packing.js';
+import { EventHub } from '../events.js';
 
 /** One kind of waiting work, as a decision saw it. */
 export interface DemandSummary {
@@ -152,7 +153,7 @@ export type BurstEventType = BurstEvent['type'];
 export type BurstListener = (event: BurstEvent) => void;
 
 /**
- * A typed event hub for burst events. Listeners run synchronously, in order; one that
+ * The burst controller's event hub: listeners run synchronously, in order; one that
  * throws does not stop the others.
  *
  * @example
@@ -161,42 +162,4 @@ export type BurstListener = (event: BurstEvent) => void;
  * off();
  * ```
  */
-export class BurstEventHub implements AsyncIterable<BurstEvent> {
-  readonly #listeners = new Set<BurstListener>();
-
-  on(listener: BurstListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  emit(event: BurstEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch {
-        // NOTE: a listener's bug must not stop a decision halfway.
-      }
-    }
-  }
-
-  /** Every event from now on, until the loop breaks. */
-  [Symbol.asyncIterator](): AsyncIterator<BurstEvent> {
-    const queue: BurstEvent[] = [];
-    let wake: (() => void) | undefined;
-    const off = this.on((e) => {
-      queue.push(e);
-      wake?.();
-    });
-    return {
-      next: async () => {
-        while (queue.length === 0) await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-        return { value: queue.shift()!, done: false };
-      },
-      return: () => {
-        off();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
-  }
-}
+export class BurstEventHub extends EventHub<BurstEvent> {}
