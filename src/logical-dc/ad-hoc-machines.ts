@@ -8,7 +8,6 @@
  */
 import {
   IdempotencyKeySchema,
-  isKumoError,
   MachineSpecSchema,
   NotFound,
   parse,
@@ -17,13 +16,11 @@ import {
   TAG_POOL,
   ValidationError,
   type Clock,
-  type Machine,
-  type MachineSpec,
   type MachineSpecInput,
   type Provider,
 } from '../core/index.js';
 import { adHocPool, isAdHocPool } from './ad-hoc-pool.js';
-import { TAG_SPEC } from './apply.js';
+import { createJournaled } from './journaled-create.js';
 import { hashOf } from './hashing.js';
 import { toInventory, type InventoryMachine } from './inventory.js';
 import type { LogicalDatacenter } from './logical-datacenter.js';
@@ -58,17 +55,7 @@ export interface AdHocOptions {
   readonly maxAgeMs?: number;
 }
 
-/** Errors after which the cloud certainly did not act, so the journaled intent is dropped (as apply does). */
-const DEFINITIVE = new Set([
-  'ValidationError',
-  'NotFound',
-  'AuthError',
-  'QuotaExceeded',
-  'InsufficientCapacity',
-  'Conflict',
-]);
 
-const isDefinitive = (err: unknown): boolean => isKumoError(err) && DEFINITIVE.has(err.code);
 
 /**
  * Ad-hoc machines of one datacenter.
@@ -298,42 +285,14 @@ export class AdHocMachines {
 
   async #runCreate(intent: Intent): Promise<MachineRecord[]> {
     const pool = intent.pool ?? adHocPool('default');
-    const specHash = intent.specHash ?? '';
-    let machines: Machine[];
-    try {
-      machines = await this.#provider(intent.provider).createMachines(
-        {
-          spec: intent.spec as MachineSpec,
-          count: intent.count ?? 1,
-          idempotencyKey: intent.key,
-          dc: this.#dc.name,
-          pool,
-          labels: { [TAG_SPEC]: specHash },
-        },
-        { wait: false },
-      );
-    } catch (err) {
-      // The cloud refused: nothing was made under this key. Otherwise the intent stays for a resume.
-      if (isDefinitive(err)) await this.#dc.store.commit([{ op: 'intent.remove', id: intent.id }]);
-      throw err;
-    }
-    const now = this.#now();
-    const records: MachineRecord[] = machines.map((m) => ({
-      id: m.id,
+    const records = await createJournaled({
+      provider: this.#provider(intent.provider),
+      intent,
+      store: this.#dc.store,
+      dc: this.#dc.name,
       pool,
-      provider: intent.provider,
-      providerId: m.providerId,
-      key: intent.key,
-      specHash,
-      status: 'present',
-      machine: m,
-      adopted: false,
-      updatedAt: now,
-    }));
-    await this.#dc.store.commit([
-      ...records.map((record): Mutation => ({ op: 'machine.put', record })),
-      { op: 'intent.remove', id: intent.id },
-    ]);
+      now: this.#now(),
+    });
     for (const r of records)
       this.#dc.events.emit({ type: 'machine.created', pool, machine: r.machine });
     return records;

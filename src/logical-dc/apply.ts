@@ -23,6 +23,7 @@ import {
 import { toAgent, type AgentSink } from './agents.js';
 import type { EventHub } from './events.js';
 import { createKey, hashOf } from './hashing.js';
+import { createJournaled, isDefinitive } from './journaled-create.js';
 import { formatStep } from './plan-format.js';
 import type { ApplySummary, MachineRef, Plan, PlanStep, StepFailure } from './plan-types.js';
 import type {
@@ -34,7 +35,7 @@ import type {
 } from './state/state-store.js';
 
 /** The label carrying the spec hash a machine was made from, so `adopt` can restore it. */
-export const TAG_SPEC = 'kumo-spec';
+export { TAG_SPEC } from './journaled-create.js';
 
 export interface ExecutorContext {
   readonly dc: string;
@@ -55,20 +56,6 @@ export interface ExecuteOptions {
   readonly timeoutMs?: number;
   /** Wait until deleted machines are gone before returning (destroy). */
   readonly waitForDeletes?: boolean;
-}
-
-/** Errors after which the cloud certainly did not act: the intent can be dropped. */
-const DEFINITIVE = new Set([
-  'ValidationError',
-  'NotFound',
-  'AuthError',
-  'QuotaExceeded',
-  'InsufficientCapacity',
-  'Conflict',
-]);
-
-function isDefinitive(err: unknown): boolean {
-  return isKumoError(err) && DEFINITIVE.has(err.code);
 }
 
 function errorCode(err: unknown): string {
@@ -475,43 +462,15 @@ class Executor {
   async #runCreate(intent: Intent): Promise<MachineRecord[]> {
     this.#journaledKeys.add(intent.key);
     const pool = intent.pool ?? 'default';
-    const specHash = intent.specHash ?? '';
-    let machines: Machine[];
-    try {
-      const provider = this.#provider(intent.provider);
-      machines = await provider.createMachines(
-        {
-          spec: intent.spec as MachineSpec,
-          count: intent.count ?? 1,
-          idempotencyKey: intent.key,
-          dc: this.#ctx.dc,
-          pool,
-          labels: { [TAG_SPEC]: specHash },
-        },
-        { ...(this.#options.signal ? { signal: this.#options.signal } : {}), wait: false },
-      );
-    } catch (err) {
-      // The cloud refused: nothing was made under this key, so the intent is done with.
-      if (isDefinitive(err)) await this.#ctx.store.commit([{ op: 'intent.remove', id: intent.id }]);
-      throw err;
-    }
-    const now = this.#now();
-    const records: MachineRecord[] = machines.map((m) => ({
-      id: m.id,
+    const records = await createJournaled({
+      provider: this.#provider(intent.provider),
+      intent,
+      store: this.#ctx.store,
+      dc: this.#ctx.dc,
       pool,
-      provider: intent.provider,
-      providerId: m.providerId,
-      key: intent.key,
-      specHash,
-      status: 'present',
-      machine: m,
-      adopted: false,
-      updatedAt: now,
-    }));
-    await this.#ctx.store.commit([
-      ...records.map((record): Mutation => ({ op: 'machine.put', record })),
-      { op: 'intent.remove', id: intent.id },
-    ]);
+      now: this.#now(),
+      ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+    });
     for (const r of records) {
       this.#records.set(r.id, r);
       this.#created++;
