@@ -95,4 +95,18 @@ describe('the DRF sorter', () => {
     sorter.removeClient(a);
     expect(sorter.findRole('eng')!.alloc).toEqual(v(0, 0));
   });
+
+  it('keeps every other client when a late allocation reaches a removed one', () => {
+    const sorter = new DrfSorter<string>();
+    sorter.setTotal(v(10_000, 10_000));
+    sorter.ensureSorted();
+    const a = sorter.addClient('r', 'a');
+    const b = sorter.addClient('r', 'b');
+    const c = sorter.addClient('r', 'c');
+    sorter.allocate(b, v(1_000, 0));
+    sorter.allocate(c, v(2_000, 0));
+    sorter.removeClient(a);
+    sorter.allocate(a, v(5_000, 0));
+    expect(order(sorter).sort()).toEqual(['b', 'c']);
+  });
 });

@@ -222,29 +222,33 @@ export class Allocator<F extends AllocatorFramework> {
     const list = this.#candidates;
     this.#candidates = [];
     for (const agent of list) agent.listed = false;
-    for (const agent of list) {
-      if (!agent.offerable) continue;
-      for (let round = 0; round <= agent.reservations.size; round++) {
-        let client: SorterNode<F> | undefined;
-        if (quotas) client = this.#pick(agent, now, 'guarantee');
-        client ??= this.#pick(agent, now, 'general');
-        if (client === undefined) break;
-        const unreserved = this.#pickedUnreserved;
-        const reserved = this.#pickedReserved;
-        const ports = this.#pickedPorts;
-        this.hold(client, agent, unreserved, reserved, ports);
-        if (quotas) this.#updateDeficits();
-        emit(client, agent, unreserved, reserved, ports);
-        made++;
-        if (!agent.offerable) break;
+    try {
+      for (const agent of list) {
+        if (!agent.offerable) continue;
+        for (let round = 0; round <= agent.reservations.size; round++) {
+          let client: SorterNode<F> | undefined;
+          if (quotas) client = this.#pick(agent, now, 'guarantee');
+          client ??= this.#pick(agent, now, 'general');
+          if (client === undefined) break;
+          const unreserved = this.#pickedUnreserved;
+          const reserved = this.#pickedReserved;
+          const ports = this.#pickedPorts;
+          this.hold(client, agent, unreserved, reserved, ports);
+          if (quotas) this.#updateDeficits();
+          emit(client, agent, unreserved, reserved, ports);
+          made++;
+          if (!agent.offerable) break;
+        }
       }
+    } finally {
+      // Whatever is still offerable (filtered, capped, nobody wanted it, or not reached
+      // because emit threw) stays a candidate for the next pass.
+      for (const agent of list)
+        if (agent.offerable && !agent.listed) {
+          agent.listed = true;
+          this.#candidates.push(agent);
+        }
     }
-    // Whatever is still offerable (filtered, capped, nobody wanted it) stays a candidate.
-    for (const agent of list)
-      if (agent.offerable && !agent.listed) {
-        agent.listed = true;
-        this.#candidates.push(agent);
-      }
     return made;
   }
 

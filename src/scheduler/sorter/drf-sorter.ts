@@ -264,6 +264,9 @@ export class DrfSorter<T> {
     const i = this.#indexOf(siblings, n);
     const ordinal = n.ordinal;
     n.share = share;
+    // Not among its siblings (removed meanwhile): nothing to move, and splicing at -1
+    // would drop the last sibling.
+    if (i < 0) return;
     if (i < last && before(siblings[i + 1]!, share, ordinal)) {
       // Moves right (its share grew): the first sibling after it that stays behind it.
       let lo = i + 1;
