@@ -20,13 +20,23 @@ export const REMEMBERED_SPEC = join('.kumo', 'spec');
 /**
  * The spec file a command uses: `-f`, else `$KUMO_FILE`, else `kumo.yaml`, else the
  * file last applied from this directory (so `kumo apply -f examples/quickstart.yaml`
- * can be followed by a plain `kumo status`).
+ * can be followed by a plain `kumo status`). When both `kumo.yaml` and a different
+ * remembered file exist, it refuses to guess: a plain `kumo destroy --yes` must never
+ * act on another datacenter than the one the user last applied.
  */
 export function specPath(file: string | undefined): string {
   const chosen = file ?? process.env['KUMO_FILE'];
   if (chosen !== undefined && chosen !== '') return chosen;
-  if (existsSync('kumo.yaml')) return 'kumo.yaml';
-  return rememberedSpec() ?? 'kumo.yaml';
+  const remembered = rememberedSpec();
+  if (existsSync('kumo.yaml')) {
+    if (remembered !== undefined && resolve(remembered) !== resolve('kumo.yaml'))
+      throw new ValidationError(
+        `two spec files could be meant here: ./kumo.yaml and ${remembered} (the file last applied from this directory); give -f`,
+        { issues: [{ path: '--file', message: 'ambiguous without -f' }] },
+      );
+    return 'kumo.yaml';
+  }
+  return remembered ?? 'kumo.yaml';
 }
 
 function rememberedSpec(): string | undefined {

@@ -77,10 +77,25 @@ describe('the quick start', () => {
     expect((await runCli(['machines', '--json'])).stdout.trim()).toBe('[]');
   });
 
-  it('an explicit kumo.yaml here wins over the remembered file', async () => {
+  it('refuses to guess between a kumo.yaml here and the remembered file', async () => {
     copyFileSync(EXAMPLE, join(dir, 'kumo.yaml'));
-    const r = await runCli(['status', '--no-refresh']);
-    expect(r.stdout).toMatch(/^Datacenter quickstart \(state \.kumo\/state\.db/);
+    const r = await runCli(['destroy', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /two spec files could be meant here: \.\/kumo\.yaml and examples\/quickstart\.yaml.*give -f/,
+    );
+    const explicit = await runCli(['status', '-f', 'kumo.yaml', '--no-refresh']);
+    expect(explicit.stdout).toMatch(/^Datacenter quickstart \(state \.kumo\/state\.db/);
     rmSync(join(dir, 'kumo.yaml'));
+  });
+
+  it('does not remember a file applied to another state database', async () => {
+    copyFileSync(EXAMPLE, join(dir, 'other.yaml'));
+    const r = await runCli(['apply', '-f', 'other.yaml', '--state-db', 'other.db', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, '.kumo', 'spec'), 'utf8').trim()).toBe(
+      join('examples', 'quickstart.yaml'),
+    );
+    await runCli(['destroy', '-f', 'other.yaml', '--state-db', 'other.db', '--yes']);
   });
 });

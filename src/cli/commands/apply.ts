@@ -40,8 +40,11 @@ export function registerApply(program: Command): void {
         opts.file,
         opts.stateDb ? { state: opts.stateDb } : {},
       );
-      // Later commands in this directory default to the file applied here.
-      if (opts.file !== undefined) rememberSpec(opts.file);
+      // Later commands in this directory default to the file applied here, once an
+      // apply really runs (not when the answer was no), and only for its own state.
+      const remember = (): void => {
+        if (opts.file !== undefined && opts.stateDb === undefined) rememberSpec(opts.file);
+      };
       const printer = progressPrinter(progressMode(opts.json));
       try {
         const { value: result, interrupted } = await withInterrupt(
@@ -49,6 +52,7 @@ export function registerApply(program: Command): void {
             const options = applyOptions(opts, 'kumo apply', signal);
             if (planFile !== undefined) {
               dc.events.on(printer.listener);
+              remember();
               return dc.apply(readPlanFile(planFile) as Parameters<typeof dc.apply>[0], options);
             }
             if (opts.yes !== true) {
@@ -61,9 +65,11 @@ export function registerApply(program: Command): void {
                 return undefined;
               }
               dc.events.on(printer.listener);
+              remember();
               return dc.apply(plan, options);
             }
             dc.events.on(printer.listener);
+            remember();
             return dc.apply(file.spec, options);
           },
         );
