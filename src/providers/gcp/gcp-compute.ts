@@ -22,6 +22,7 @@ import {
 } from '@google-cloud/compute/build/src/v1/index.js';
 import type { protos } from '@google-cloud/compute';
 import {
+  isKumoError,
   ProviderError,
   retry,
   Timeout,
@@ -227,12 +228,23 @@ export class ComputeApi {
     fn: (options: { timeout: number }) => Promise<readonly unknown[]>,
     signal?: AbortSignal,
   ): Promise<GceOperation> {
-    return retry(() => this.mutate(method, context, fn, signal), {
-      attempts: 4,
-      ...this.#deps.requestRetry,
-      clock: this.#deps.clock,
-      ...(signal ? { signal } : {}),
-    });
+    const options = { attempts: 4, ...this.#deps.requestRetry };
+    try {
+      return await retry(() => this.mutate(method, context, fn, signal), {
+        ...options,
+        clock: this.#deps.clock,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (err) {
+      // The tries made here are the whole budget (`retry.attempts`): marked final, the
+      // error is not repeated again by the retry wrapper around the provider method,
+      // which would multiply the calls (attempts × attempts) on a persistent fault.
+      if (isKumoError(err) && err.retryable) {
+        err.message = `${err.message} (gave up after ${options.attempts} tries)`;
+        Object.defineProperty(err, 'retryable', { value: false });
+      }
+      throw err;
+    }
   }
 
   /** Every item of a paged `list`, one paced call per page. */

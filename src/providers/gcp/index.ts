@@ -80,7 +80,8 @@ export function gcp(options: GcpOptions, deps: GcpDeps = {}): GcpProvider {
     limiter,
     waitLimiter,
     waitRetry: { ...retryOptions, attempts: Math.min(4, config.retry.attempts) },
-    requestRetry: { ...retryOptions, attempts: Math.min(4, config.retry.attempts) },
+    // A create's insert is retried in place with its requestId, over the whole budget.
+    requestRetry: retryOptions,
     ...(deps.onCall ? { onCall: deps.onCall } : {}),
   });
   return withRetries(new GcpProvider(config, api, clock), { clock, ...retryOptions });

@@ -198,6 +198,36 @@ describe('creating machines', () => {
   });
 });
 
+describe('retries', () => {
+  /** A provider on the shared fake counting the calls it starts (refused ones too), by method. */
+  function counting(
+    options: Partial<GcpOptions> = {},
+    onCall: (method: string) => void = () => {},
+  ): { provider: Harness['provider']; started: Map<string, number> } {
+    const started = new Map<string, number>();
+    const provider = providerOn(shared.fake, options, {
+      onCall: (method) => {
+        started.set(method, (started.get(method) ?? 0) + 1);
+        onCall(method);
+      },
+    });
+    extra.push(provider);
+    return { provider, started };
+  }
+
+  it('sends an insert at most retry.attempts times under a persistent 5xx, not attempts × attempts', async () => {
+    const { provider, started } = counting({ retry: { attempts: 5, baseMs: 1, maxMs: 2 } });
+    const one = { spec: { ...spec, zone: 'us-central1-a' }, count: 1 };
+    await provider.createMachines({ ...one, idempotencyKey: key() });
+    started.clear();
+    h.fake.faults.transient(10_000);
+    const err = await caught(provider.createMachines({ ...one, idempotencyKey: key() }));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/gave up after 5 tries/);
+    expect(started.get('instances.insert')).toBe(5);
+  });
+});
+
 describe('choosing sizes', () => {
   it('takes a custom machine type when it is cheaper than every predefined one that fits', async () => {
     const [m] = await h.provider.createMachines({
