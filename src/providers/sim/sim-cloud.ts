@@ -155,6 +155,7 @@ export class SimCloud {
     this.#checkCapacity(input);
     const now = this.#clock.now();
     const { bootMs } = this.#config.latency;
+    const addresses = this.#addressesFor(input);
     const created: SimMachineRecord[] = input.names.map((name, i) => {
       const seq = ++this.#state.seq;
       const zone = input.zones[i] ?? input.zones[0] ?? this.#zones[0]!;
@@ -169,7 +170,9 @@ export class SimCloud {
         ...(input.pricePerHour === undefined ? {} : { pricePerHour: input.pricePerHour }),
         ...(input.network === undefined ? {} : { network: input.network }),
         labels: input.labels(i),
-        privateIp: this.#privateIp(input.network, zone, seq),
+        privateIp:
+          addresses?.[i] ??
+          `10.${this.#zones.indexOf(zone) & 255}.${(seq >> 8) & 255}.${seq & 255}`,
         ...(input.publicIp ? { publicIp: `203.0.113.${seq & 255}` } : {}),
         clientToken: input.clientToken,
         createdAt: now,
@@ -213,7 +216,8 @@ export class SimCloud {
     let changed = false;
     for (const id of ids) {
       const m = this.#byId.get(id);
-      if (m === undefined || m.deleteAt !== undefined) continue;
+      // Already gone (deleted, or a reclaimed spot machine keeping its reason): nothing to do.
+      if (m === undefined || m.deleteAt !== undefined || this.stateOf(m) === 'terminated') continue;
       m.deleteAt = now;
       changed = true;
     }
@@ -361,20 +365,45 @@ export class SimCloud {
   }
 
   /**
-   * A private address inside the machine's network: the subnet of its zone (else the
-   * first subnet, else the network's range), skipping the first four addresses as
-   * clouds reserve them. Without a network, 10.<zone>.x.y.
+   * Private addresses for a create on a network: for each machine, the lowest free one
+   * in the subnet of its zone (else the first subnet, else the network's range),
+   * skipping the first four and the last as clouds reserve them. Refused whole, as EC2
+   * does, when a subnet has too few left. Undefined without a network (10.<zone>.x.y).
    */
-  #privateIp(network: string | undefined, zone: string, seq: number): string {
+  #addressesFor(input: RunInstancesInput): string[] | undefined {
     const net =
-      network === undefined ? undefined : this.#state.networks.find((n) => n.name === network);
-    if (net === undefined)
-      return `10.${this.#zones.indexOf(zone) & 255}.${(seq >> 8) & 255}.${seq & 255}`;
-    const subnet = net.subnets.find((s) => s.zone === zone) ?? net.subnets[0];
-    const { first, last } = cidrRange(subnet?.cidr ?? net.cidr);
-    const hosts = Math.max(1, last - first - 4);
-    const ip = first + 4 + (seq % hosts);
-    return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+      input.network === undefined
+        ? undefined
+        : this.#state.networks.find((n) => n.name === input.network);
+    if (net === undefined) return undefined;
+    const used = new Set(
+      this.#state.machines
+        .filter((m) => m.network === net.name && this.stateOf(m) !== 'terminated')
+        .map((m) => m.privateIp),
+    );
+    const next = new Map<string, number>();
+    return input.names.map((_, i) => {
+      const zone = input.zones[i] ?? input.zones[0] ?? this.#zones[0]!;
+      const cidr = (net.subnets.find((s) => s.zone === zone) ?? net.subnets[0])?.cidr ?? net.cidr;
+      const { first, last } = cidrRange(cidr);
+      let ip = Math.max(next.get(cidr) ?? 0, first + 4);
+      let text = '';
+      for (; ip < last; ip++) {
+        text = [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+        if (!used.has(text)) break;
+      }
+      if (ip >= last)
+        throw new InsufficientCapacity(
+          `no free addresses left in subnet ${cidr} of network ${net.name}`,
+          {
+            provider: this.#config.name,
+            cause: { code: 'InsufficientFreeAddressesInSubnet' },
+          },
+        );
+      used.add(text);
+      next.set(cidr, ip + 1);
+      return text;
+    });
   }
 
   #activeCpus(zone?: string): number {

@@ -229,6 +229,41 @@ describe('the simulated cloud', () => {
     expect(new Set(made.map((m) => m.addresses[0]!.address)).size).toBe(4);
   });
 
+  it('hands out the lowest free address of a subnet, and refuses a create that would overflow it', async () => {
+    const { clock, provider } = setup();
+    await provider.ensureNetwork({
+      name: 'tiny',
+      cidr: '10.30.0.0/16',
+      subnets: [{ name: 's', cidr: '10.30.0.0/28' }], // 11 usable: .4 to .14
+    });
+    const spec = { resources: { cpus: 1, memoryMiB: 512 }, image: 'debian-12', network: 'tiny' };
+    const first = await provider.createMachines(req('t1', { count: 11, spec }));
+    const ip = (m: { addresses: readonly { address: string }[] }) => m.addresses[0]!.address;
+    expect(first.map(ip)).toEqual(Array.from({ length: 11 }, (_, i) => `10.30.0.${i + 4}`));
+    await expect(provider.createMachines(req('t2', { spec }))).rejects.toMatchObject({
+      code: 'InsufficientCapacity',
+      cause: { code: 'InsufficientFreeAddressesInSubnet' },
+    });
+    await provider.deleteMachines([first[2]!.providerId]);
+    await clock.sleep(fast.deleteMs);
+    const [again] = await provider.createMachines(req('t3', { spec }));
+    expect(ip(again!)).toBe('10.30.0.6');
+  });
+
+  it('leaves a reclaimed spot machine gone when it is deleted, its capacity free', async () => {
+    const { provider } = setup({ zoneCapacityCpus: 2 });
+    const one = {
+      resources: { cpus: 2, memoryMiB: 1024 },
+      image: 'debian-12',
+      zone: 'sim-1a',
+      spot: true,
+    };
+    const [m] = await provider.createMachines(req('s1', { spec: one }));
+    provider.control.interrupt(m!.providerId);
+    await provider.deleteMachines([m!.providerId]);
+    expect(await provider.createMachines(req('s2', { spec: one }))).toHaveLength(1);
+  });
+
   it('refuses machines on a network that does not exist', async () => {
     const { provider } = setup();
     await expect(
