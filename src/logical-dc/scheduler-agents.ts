@@ -37,7 +37,9 @@ export function schedulerAgents(
       const a = agent.attributes;
       scheduler.addAgent({
         id: agent.id,
-        hostname: agent.addresses[0]?.address ?? agent.id,
+        // The machine id, unique in the datacenter: private addresses repeat across
+        // clouds and networks, and uniqueHost constraints must not merge two machines.
+        hostname: agent.id,
         resources: { ...agent.resources, ports },
         attributes: {
           provider: a.provider,
