@@ -17,6 +17,7 @@ import {
   selectSize,
   shortHash,
   TAG_DC,
+  Timeout,
   TAG_ID,
   TAG_KEY,
   toGcpLabels,
@@ -366,9 +367,18 @@ export class GcpProvider implements Provider {
         break;
       } catch (err) {
         if (!(err instanceof NamesTaken)) throw err;
-        // Names taken yet not listed again and again: someone else's machines hold them.
-        if (round >= 2) throw err.conflict;
         existing = await this.#findByKey(plan.request, plan.project, options.signal);
+        // Listings lag behind creates: names not listed yet are read one by one (a read
+        // by name is consistent) to tell this request's machines from someone else's.
+        const unlisted = err.names.filter((n) => !existing.has(n));
+        const { ours, foreign } = await this.#lookUp(plan, err.zone, unlisted, options.signal);
+        if (foreign.length > 0) throw err.conflict;
+        for (const [name, inst] of ours) existing.set(name, inst);
+        if (round >= 2)
+          throw new Timeout(
+            `machines ${unlisted.join(', ')} of key ${plan.request.idempotencyKey} exist in ${err.zone} but cannot be read yet; retry with the same idempotency key`,
+            { provider: this.name, cause: { code: 'NOT_VISIBLE_YET' } },
+          );
       }
     }
     const machines =
@@ -609,7 +619,7 @@ export class GcpProvider implements Provider {
         // A name already taken in this zone is an earlier try's machine: listing finds it.
         if (isNameTaken(err)) {
           if (names.length === 1) return;
-          throw new NamesTaken(err);
+          throw new NamesTaken(err, zone, names);
         }
         throw err;
       }
@@ -628,7 +638,7 @@ export class GcpProvider implements Provider {
         if (isNameTaken(err)) {
           if (names.length === 1) return;
           // bulkInsert is all or nothing (minCount = count): none was made, some exist.
-          throw new NamesTaken(err);
+          throw new NamesTaken(err, zone, names);
         }
         // NOTE: an operation that was already DONE when the insert answered is an earlier
         // request with this requestId (GCE keeps them for a while). If it failed, nothing
@@ -638,8 +648,11 @@ export class GcpProvider implements Provider {
       }
       if (replayed && generation + 1 < MAX_GENERATIONS) {
         // An old success: the machines must exist now, unless they were deleted since.
+        // Ones not listed may be too new for the listing, so they are read by name.
         const found = await this.#findByKey(request, project, signal);
-        if (names.some((n) => !found.has(n))) continue;
+        const unlisted = names.filter((n) => !found.has(n));
+        const { ours } = await this.#lookUp(plan, zone, unlisted, signal);
+        if (unlisted.some((n) => !ours.has(n))) continue;
       }
       return;
     }
@@ -788,6 +801,37 @@ export class GcpProvider implements Provider {
         description: `kumo machine of pool ${plan.request.pool} (dc ${plan.request.dc})`,
       },
     };
+  }
+
+  /**
+   * `names` in `zone` read one by one with `instances.get`, which unlike a listing sees
+   * a machine as soon as its insert is done: this request's (its dc and key labels) and
+   * the names held by other machines. Absent names are in neither.
+   */
+  async #lookUp(
+    plan: CreatePlan,
+    zone: string,
+    names: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<{ ours: Map<string, GceInstance>; foreign: string[] }> {
+    const ours = new Map<string, GceInstance>();
+    const foreign: string[] = [];
+    const mine = toGcpLabels({ [TAG_DC]: plan.request.dc, [TAG_KEY]: plan.request.idempotencyKey });
+    await Promise.all(
+      names.map(async (name) => {
+        let inst: GceInstance;
+        try {
+          inst = await this.#get({ zone, name }, signal);
+        } catch (err) {
+          if (err instanceof NotFound) return;
+          throw err;
+        }
+        const labels = inst.labels ?? {};
+        if (Object.entries(mine).every(([k, v]) => labels[k] === v)) ours.set(name, inst);
+        else foreign.push(name);
+      }),
+    );
+    return { ours, foreign };
   }
 
   /** kumo's instances for a request, by name (one filtered, paged aggregatedList over every zone). */
@@ -1088,7 +1132,11 @@ export class GcpProvider implements Provider {
 
 /** Some names of a bulk create already exist (an earlier try made them); list and create the rest. */
 class NamesTaken extends Error {
-  constructor(readonly conflict: unknown) {
+  constructor(
+    readonly conflict: unknown,
+    readonly zone: string,
+    readonly names: readonly string[],
+  ) {
     super('some instance names already exist');
   }
 }

@@ -74,7 +74,11 @@ export interface GceFakeOptions {
   bootMs?: number;
   /** Longest a `wait` call is held before answering an operation that is not DONE (GCE: ~2 minutes). */
   waitMaxMs?: number;
-  /** New instances become visible to get/list this long after insert (eventual consistency). Default 0. */
+  /**
+   * New instances show in `list`/`aggregatedList` this long after insert (eventual
+   * consistency). Calls naming an instance (`get`, `delete`, start/stop) see it at once,
+   * as Compute Engine's do. Default 0.
+   */
   visibilityDelayMs?: number;
   quota?: GceQuotaOptions;
   /** vCPUs each zone can still host; beyond it creates fail with ZONE_RESOURCE_POOL_EXHAUSTED. */
@@ -889,7 +893,7 @@ export class GceFake {
 
   #instance(zone: string, name: string): InstanceRecord {
     const rec = this.instances.get(`${zone}/${name}`);
-    if (rec === undefined || rec.visibleAt > this.clock.now())
+    if (rec === undefined)
       throw new Failure(notFound(`projects/${this.project}/zones/${zone}/instances/${name}`));
     return rec;
   }

@@ -541,6 +541,22 @@ describe('quotas and time', () => {
     expect(h.fake.created).toBe(3);
   });
 
+  it('reports a retry that times out while listings still miss its own machines as a retryable Timeout, not a Conflict', async () => {
+    h.fake.configure({ visibilityDelayMs: 60_000 });
+    // Two tries of the whole create: the second repeats the first's bulkInsert while
+    // the machines it made are not listed yet.
+    const p = another({ retry: { attempts: 2, baseMs: 1, maxMs: 2 } });
+    const err = await caught(
+      p.createMachines(
+        { spec: { ...spec, zone: 'us-central1-a' }, count: 3, idempotencyKey: key() },
+        { timeoutMs: 800 },
+      ),
+    );
+    expect(err.code).toBe('Timeout');
+    expect(err.retryable).toBe(true);
+    expect(h.fake.created).toBe(3);
+  });
+
   it('waits on a slow operation with long-poll waits, never a tight loop, and times out on its deadline', async () => {
     h.fake.configure({ operationMs: 60_000, waitMaxMs: 300 });
     const err = await caught(
