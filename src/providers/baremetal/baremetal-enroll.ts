@@ -172,6 +172,13 @@ export function parseEnrollFile(input: unknown): EnrollNode[] {
         path: `nodes.${i}.name`,
         message: 'with count, the name needs {i} where the number goes',
       });
+    if (entry.count === undefined)
+      for (const [key, value] of Object.entries(entry.driverInfo))
+        if (typeof value === 'string' && value.includes('{i}'))
+          issues.push({
+            path: `nodes.${i}.driverInfo.${key}`,
+            message: '{i} is numbered only for an entry with count',
+          });
     for (const node of expand(entry)) {
       node.ports.forEach((mac, p) => {
         if (!MAC.test(mac))

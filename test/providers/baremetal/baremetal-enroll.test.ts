@@ -87,6 +87,18 @@ describe('nodes file', () => {
       ),
     ).toMatch(/nodes\.0\.name: with count, the name needs \{i\}/);
   });
+
+  it('refuses {i} in BMC details of an entry without count, where nothing numbers it', () => {
+    expect(
+      String(
+        thrown(() =>
+          parseEnrollFile({
+            nodes: [{ name: 'one', driver: 'ipmi', driverInfo: { ipmi_address: '10.0.0.{i}' } }],
+          }),
+        ),
+      ),
+    ).toMatch(/nodes\.0\.driverInfo\.ipmi_address: \{i\} is numbered only for an entry with count/);
+  });
 });
 
 describe('enrolling', () => {
