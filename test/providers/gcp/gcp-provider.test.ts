@@ -226,6 +226,71 @@ describe('retries', () => {
     expect(err.message).toMatch(/gave up after 5 tries/);
     expect(started.get('instances.insert')).toBe(5);
   });
+
+  it('repeats an insert that met a 5xx in place, under its request id, leaving the other zones’ inserts alone', async () => {
+    let injected = false;
+    const { provider } = counting({}, (method) => {
+      // The first bulkInsert sent meets a 5xx; the three other zones' go through.
+      if (method === 'instances.bulkInsert' && !injected) {
+        injected = true;
+        h.fake.faults.transient(1);
+      }
+    });
+    const made = await provider.createMachines({ spec, count: 8, idempotencyKey: key() });
+    expect(made).toHaveLength(8);
+    expect(h.fake.refused.get('transient')).toBe(1);
+    // Repeating the whole create instead would send all four zones' bulkInserts again.
+    expect(calls(h.fake, 'instances.bulkInsert')).toBe(4);
+    expect(h.fake.created).toBe(8);
+  });
+
+  it('keeps waiting for machines to boot when one listing fails, without creating again', async () => {
+    let inserted = false;
+    let injected = false;
+    const { provider } = counting({}, (method) => {
+      if (method === 'instances.bulkInsert') inserted = true;
+      if (method === 'instances.aggregatedList' && inserted && !injected) {
+        injected = true;
+        h.fake.faults.transient(1);
+      }
+    });
+    h.fake.configure({ bootMs: 200 });
+    const made = await provider.createMachines({
+      spec: { ...spec, zone: 'us-central1-a' },
+      count: 2,
+      idempotencyKey: key(),
+    });
+    expect(made.map((m) => m.state)).toEqual(['running', 'running']);
+    expect(h.fake.refused.get('transient')).toBe(1);
+    expect(calls(h.fake, 'instances.bulkInsert')).toBe(1);
+  });
+
+  it('sends machines a stock-out moved back to the zone they went to on a retry in the same process, while listings lag', async () => {
+    let inserted = false;
+    const { provider } = counting(
+      {
+        zoneFallback: true,
+        zones: ['us-central1-a', 'us-central1-b'],
+        retry: { attempts: 2, baseMs: 1, maxMs: 2 },
+      },
+      (method) => {
+        if (method === 'instances.bulkInsert') inserted = true;
+        // The stocked-out zone has room again by the time the first try is waiting.
+        if (method === 'instances.aggregatedList' && inserted)
+          h.fake.faults.exhaustZone('us-central1-a', false);
+      },
+    );
+    h.fake.configure({ visibilityDelayMs: 60_000 });
+    h.fake.faults.exhaustZone('us-central1-a');
+    const err = await caught(
+      provider.createMachines({ spec, count: 4, idempotencyKey: key() }, { timeoutMs: 800 }),
+    );
+    expect(err.code).toBe('Timeout');
+    expect(h.fake.created).toBe(4);
+    expect([...h.fake.instances.keys()].every((id) => id.startsWith('us-central1-b/'))).toBe(true);
+    // First try: a (stocked out), the moved group in b, b's own; the retry: b's two only.
+    expect(calls(h.fake, 'instances.bulkInsert')).toBe(5);
+  });
 });
 
 describe('choosing sizes', () => {
