@@ -35,6 +35,7 @@ import {
   type BurstMachineView,
   type DemandSummary,
 } from './burst-events.js';
+import { isDefinitive } from '../journaled-create.js';
 import type { BurstLog } from './burst-log.js';
 import {
   buildCandidates,
@@ -117,15 +118,6 @@ interface Tracked {
   idleSince: number | undefined;
 }
 
-/** Errors after which the cloud certainly made nothing. */
-const DEFINITIVE = new Set([
-  'ValidationError',
-  'NotFound',
-  'AuthError',
-  'QuotaExceeded',
-  'InsufficientCapacity',
-  'Conflict',
-]);
 const ATTRIBUTE_OPS = new Set(['equals', 'in', 'notIn', 'spread']);
 const MAX_FALLBACK_ROUNDS = 4;
 
@@ -694,7 +686,7 @@ export class BurstController {
       } catch (err) {
         const code = isKumoError(err) ? err.code : 'Error';
         let fallback: string;
-        if (!DEFINITIVE.has(code)) {
+        if (!isDefinitive(err)) {
           // The cloud may have acted: keep counting it, and find out at the next look.
           m.uncertain = true;
           fallback =
