@@ -138,6 +138,8 @@ export class GcpProvider implements Provider {
   readonly #placements = new Map<string, { at: number; placement: Promise<Placement> }>();
   /** Per unfinished request (`dc|key`): the zone each machine was last sent to. */
   readonly #triedZones = new Map<string, Map<string, string>>();
+  /** Per request (`dc|key`) being created: settles when the last create queued for it ends. */
+  readonly #creating = new Map<string, Promise<void>>();
 
   constructor(config: GcpConfig, api: ComputeApi, clock: Clock) {
     this.name = config.name;
@@ -310,10 +312,27 @@ export class GcpProvider implements Provider {
     input: CreateMachinesRequestInput | CreateMachinesRequest,
     options: CreateOptions = {},
   ): Promise<Machine[]> {
-    const plan = await this.#plan(
-      parse(CreateMachinesRequestSchema, input, 'create request'),
-      options.signal,
+    const request = parse(CreateMachinesRequestSchema, input, 'create request');
+    // Creates of one key in this process run one after the other: run at once, each
+    // would list and send the same machines to zones of its own, unaware of the other's
+    // moves. The later one then finds what the earlier one made.
+    const lockKey = `${request.dc}|${request.idempotencyKey}`;
+    const before = this.#creating.get(lockKey);
+    const run = (before ?? Promise.resolve()).then(() => this.#create(request, options));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
     );
+    this.#creating.set(lockKey, settled);
+    void settled.then(() => {
+      if (this.#creating.get(lockKey) === settled) this.#creating.delete(lockKey);
+    });
+    return run;
+  }
+
+  async #create(request: CreateMachinesRequest, options: CreateOptions): Promise<Machine[]> {
+    options.signal?.throwIfAborted();
+    const plan = await this.#plan(request, options.signal);
     const deadline = this.#clock.now() + (options.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS);
     // Optimistic: create every machine of the request without listing first. Names and
     // request ids are deterministic, so a machine that exists answers "already exists"

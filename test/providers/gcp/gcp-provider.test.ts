@@ -396,6 +396,19 @@ describe('images', () => {
 });
 
 describe('zones and capacity', () => {
+  it('runs two creates of one key in one process one after the other, the second finding what the first made', async () => {
+    const p = another({ zoneFallback: true, zones: ['us-central1-a', 'us-central1-b'] });
+    const request = { spec, count: 4, idempotencyKey: key() };
+    const [first, second] = await Promise.all([
+      p.createMachines(request),
+      p.createMachines(request),
+    ]);
+    expect(second.map((m) => m.providerId)).toEqual(first.map((m) => m.providerId));
+    expect(h.fake.created).toBe(4);
+    // One bulkInsert per zone: the second create sent none.
+    expect(calls(h.fake, 'instances.bulkInsert')).toBe(2);
+  });
+
   it('reports a stocked-out zone as InsufficientCapacity by default', async () => {
     h.fake.faults.exhaustZone('us-central1-b');
     const err = await caught(
