@@ -370,7 +370,7 @@ export class GcpProvider implements Provider {
         groups.set(`${zone}|${home}`, group);
       }
       try {
-        accepted = await Promise.all(
+        const parts = await Promise.all(
           [...groups.values()].map(({ zone, names }) =>
             this.#createInZones(
               plan,
@@ -383,6 +383,7 @@ export class GcpProvider implements Provider {
             ),
           ),
         );
+        accepted = parts.flat();
         break;
       } catch (err) {
         if (!(err instanceof NamesTaken)) throw err;
@@ -548,7 +549,14 @@ export class GcpProvider implements Provider {
 
   /**
    * Creates `names` in `zone`; when the zone has no capacity and the spec names no zone,
-   * moves them to the next zone offering the size. Returns the zone they went to.
+   * moves them to the next zone offering the size. Returns the zone(s) they went to.
+   *
+   * A move is retraced by a later try, in this process or another: the zones are tried
+   * in the same order under the same request ids, and a zone that Compute Engine answers
+   * with an earlier try's capacity failure is passed over as that try did, so the try
+   * reaches the zone where the machines were made (listings may not show them yet, and
+   * names are unique per zone only: making them afresh in the first zone would make
+   * them twice).
    */
   async #createInZones(
     plan: CreatePlan,
@@ -558,21 +566,53 @@ export class GcpProvider implements Provider {
     wait: boolean,
     deadline: number,
     signal?: AbortSignal,
-  ): Promise<{ zone: string; names: readonly string[] }> {
+  ): Promise<{ zone: string; names: readonly string[] }[]> {
     const candidates =
       plan.request.spec.zone !== undefined || !this.#config.zoneFallback
         ? [zone]
         : [zone, ...plan.zoneOrder.filter((z) => z !== zone)];
+    const follow = candidates.length > 1;
     let firstError: unknown;
+    let retraced = false;
     for (const candidate of candidates) {
       // Recorded before the call: its answer may be lost after the machines were made.
       for (const name of names) tried.set(name, candidate);
       try {
-        await this.#createInZone(plan, candidate, names, wait, deadline, signal);
-        return { zone: candidate, names };
+        await this.#createInZone(plan, candidate, names, wait, deadline, follow, 0, signal);
+        return [{ zone: candidate, names }];
       } catch (err) {
+        if (err instanceof EarlierStockOut) {
+          retraced = true;
+          firstError ??= err.error;
+          continue;
+        }
         if (!(err instanceof InsufficientCapacity)) throw err;
         firstError ??= err;
+      }
+    }
+    if (retraced) {
+      // Every zone is full or was full for an earlier try: the machines may be nowhere.
+      // Each name is read in every zone (a read by name is consistent, unlike a
+      // listing); the found stay where they are, the rest are tried afresh under new
+      // request ids, as room may have come back where an earlier try found none.
+      const found: { zone: string; names: readonly string[] }[] = [];
+      let rest = names;
+      for (const candidate of candidates) {
+        const { ours } = await this.#lookUp(plan, candidate, rest, signal);
+        if (ours.size === 0) continue;
+        found.push({ zone: candidate, names: rest.filter((n) => ours.has(n)) });
+        rest = rest.filter((n) => !ours.has(n));
+      }
+      for (const part of found) for (const name of part.names) tried.set(name, part.zone);
+      if (rest.length === 0) return found;
+      for (const candidate of candidates) {
+        for (const name of rest) tried.set(name, candidate);
+        try {
+          await this.#createInZone(plan, candidate, rest, wait, deadline, false, 1, signal);
+          return [...found, { zone: candidate, names: rest }];
+        } catch (err) {
+          if (!(err instanceof InsufficientCapacity)) throw err;
+        }
       }
     }
     const err = firstError as InsufficientCapacity;
@@ -587,6 +627,8 @@ export class GcpProvider implements Provider {
     names: readonly string[],
     wait: boolean,
     deadline: number,
+    follow: boolean,
+    firstGeneration: number,
     signal?: AbortSignal,
   ): Promise<void> {
     const { request, project } = plan;
@@ -594,7 +636,7 @@ export class GcpProvider implements Provider {
       names.length === 1
         ? `creating instance ${names[0]} in ${zone}`
         : `creating ${names.length} instances ${names[0]}…${names[names.length - 1]} in ${zone}`;
-    for (let generation = 0; ; generation++) {
+    for (let generation = firstGeneration; ; generation++) {
       // The same intent always gets the same requestId, so a retry after a timeout is
       // recognised by Compute Engine and answered with the first request's operation.
       const requestId = requestIdFor(
@@ -659,6 +701,9 @@ export class GcpProvider implements Provider {
           // bulkInsert is all or nothing (minCount = count): none was made, some exist.
           throw new NamesTaken(err, zone, names);
         }
+        // An earlier try found this zone full and moved the machines on: retrace it.
+        if (replayed && follow && err instanceof InsufficientCapacity)
+          throw new EarlierStockOut(err);
         // NOTE: an operation that was already DONE when the insert answered is an earlier
         // request with this requestId (GCE keeps them for a while). If it failed, nothing
         // was made: try again under a new requestId rather than report an old failure.
@@ -1146,6 +1191,13 @@ export class GcpProvider implements Provider {
   /** Releases the Compute clients. */
   async close(): Promise<void> {
     await this.#api.close();
+  }
+}
+
+/** Compute Engine replayed an earlier try's capacity failure in a zone: that try moved on. */
+class EarlierStockOut extends Error {
+  constructor(readonly error: InsufficientCapacity) {
+    super(error.message);
   }
 }
 

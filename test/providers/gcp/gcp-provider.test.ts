@@ -442,6 +442,41 @@ describe('zones and capacity', () => {
     expect(h.fake.created).toBe(4);
   });
 
+  it('retraces a stock-out move in a new process while listings still miss the moved machines, making none twice', async () => {
+    const zones = ['us-central1-a', 'us-central1-b'];
+    const options = { zoneFallback: true, zones, retry: { attempts: 1, baseMs: 1, maxMs: 2 } };
+    const request = { spec, count: 4, idempotencyKey: key() };
+    h.fake.configure({ visibilityDelayMs: 60_000 });
+    h.fake.faults.exhaustZone('us-central1-a');
+    // The first process moves a's machines to b, then gives up waiting for them to show.
+    expect((await caught(another(options).createMachines(request, { timeoutMs: 500 }))).code).toBe(
+      'Timeout',
+    );
+    h.fake.faults.exhaustZone('us-central1-a', false);
+    // A new process: its listing shows nothing yet and a has room again.
+    const again = await another(options).createMachines(request, { wait: false });
+    expect(again.map((m) => m.zone)).toEqual(Array(4).fill('us-central1-b'));
+    expect(h.fake.created).toBe(4);
+    expect([...h.fake.instances.keys()].every((id) => id.startsWith('us-central1-b/'))).toBe(true);
+  });
+
+  it('creates afresh in a new process when an earlier one found every zone full and room has come back', async () => {
+    const zones = ['us-central1-a', 'us-central1-b'];
+    const options = { zoneFallback: true, zones, retry: { attempts: 1, baseMs: 1, maxMs: 2 } };
+    const request = { spec, count: 4, idempotencyKey: key() };
+    h.fake.faults.exhaustZone('us-central1-a');
+    h.fake.faults.exhaustZone('us-central1-b');
+    expect((await caught(another(options).createMachines(request))).code).toBe(
+      'InsufficientCapacity',
+    );
+    h.fake.faults.exhaustZone('us-central1-a', false);
+    // Compute Engine replays the first process's failures in both zones; no machine
+    // exists anywhere, so the new process tries again under new request ids.
+    const made = await another(options).createMachines(request);
+    expect(made.map((m) => m.zone)).toEqual(Array(4).fill('us-central1-a'));
+    expect(h.fake.created).toBe(4);
+  });
+
   it('surfaces QUOTA_EXCEEDED from the operation as QuotaExceeded', async () => {
     h.fake.configure({ regionCpuQuota: 8 });
     const err = await caught(
