@@ -55,8 +55,6 @@ export interface AdHocOptions {
   readonly maxAgeMs?: number;
 }
 
-
-
 /**
  * Ad-hoc machines of one datacenter.
  *

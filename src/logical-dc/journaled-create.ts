@@ -4,12 +4,7 @@
  * closes the intent. A crash between the two leaves the intent for a resume, whose
  * call under the same key returns the same machines.
  */
-import {
-  isKumoError,
-  type Machine,
-  type MachineSpec,
-  type Provider,
-} from '../core/index.js';
+import { isKumoError, type Machine, type MachineSpec, type Provider } from '../core/index.js';
 import type { Intent, MachineRecord, Mutation, StateStore } from './state/state-store.js';
 
 /** The tag holding a machine's spec hash, so plan can tell a changed spec. */
