@@ -3,7 +3,21 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'bench/results.json', '.lab/**'] },
+  // Besides build output: the scratch paths .gitignore keeps out of the repo (local runs only).
+  {
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      'node_modules/**',
+      'bench/results.json',
+      '.lab/**',
+      '.kumo/**',
+      '.tmp-kumo/**',
+      'bench/.tmp-*/**',
+      '**/*-tmp.mts',
+      '**/*-tmp.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
