@@ -639,12 +639,12 @@ describe('quotas and time', () => {
   it('waits out a per-minute query quota instead of failing', async () => {
     // The quota window is shortened to half a second so the test waits little; Compute's is a minute.
     h.fake.configure({ quota: { windowMs: 500, queries: 8, status: 403 } });
-    const p = another({ retry: { attempts: 12, baseMs: 100, maxMs: 500 } });
-    const started = Date.now();
+    // Windows are aligned to the clock, so how long the wait is depends on where in a
+    // window the test starts: it asserts refusals happened and the create still succeeded.
+    const p = another({ retry: { attempts: 20, baseMs: 100, maxMs: 500 } });
     const made = await p.createMachines({ spec, count: 8, idempotencyKey: key() });
     expect(made).toHaveLength(8);
     expect(h.fake.refused.get('quota')).toBeGreaterThan(0);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
   });
 
   it('treats machines not visible right after their insert as pending, not gone', async () => {
