@@ -176,9 +176,11 @@ describe('baremetal on the Ironic lab', () => {
       /Timeout reached while waiting for callback for node/,
     );
     expect((caught as { cause?: { code?: string } }).cause?.code).toBe('DeployFailed');
-    // The deploy really went the agent's way: deploying, then waiting for a call-back that never came.
+    // The deploy really went the agent's way: deploying, then waiting for a call-back that
+    // never came. ('deploy failed' itself lasts only until kumo undeploys the node, too
+    // briefly for a watcher polling every 250 ms to be sure to see it; the DeployFailed
+    // cause above is kumo's reading of that state.)
     expect(seen).toContain('wait call-back');
-    expect(seen).toContain('deploy failed');
     const agents = await ironic.listNodes({ resource_class: 'bm-agent', fields: ['uuid'] });
     await allAvailable(agents.map((n) => n.uuid));
     expect(await provider.listMachines({ labels: { [TAG_KEY]: req.idempotencyKey } })).toEqual([]);
