@@ -34,6 +34,7 @@ import {
   RevokeSecurityGroupIngressCommand,
   type ResourceType,
   type SecurityGroup,
+  type InternetGateway,
   type Subnet,
   type Vpc,
 } from '@aws-sdk/client-ec2';
@@ -122,6 +123,21 @@ export class NetworkManager {
       signal,
     );
     return out.Subnets ?? [];
+  }
+
+  async #internetGateways(vpcId: string, signal?: AbortSignal): Promise<InternetGateway[]> {
+    const out = await this.ec2.call(
+      'DescribeInternetGateways',
+      (c, s) =>
+        c.send(
+          new DescribeInternetGatewaysCommand({
+            Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }],
+          }),
+          { abortSignal: s },
+        ),
+      signal,
+    );
+    return out.InternetGateways ?? [];
   }
 
   async #securityGroup(
@@ -362,18 +378,7 @@ export class NetworkManager {
     signal?: AbortSignal,
   ): Promise<void> {
     const call = this.ec2.call.bind(this.ec2);
-    const gws = await call(
-      'DescribeInternetGateways',
-      (c, s) =>
-        c.send(
-          new DescribeInternetGatewaysCommand({
-            Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }],
-          }),
-          { abortSignal: s },
-        ),
-      signal,
-    );
-    let igwId = gws.InternetGateways?.[0]?.InternetGatewayId;
+    let igwId = (await this.#internetGateways(vpcId, signal))[0]?.InternetGatewayId;
     if (igwId === undefined) {
       const made = await call(
         'CreateInternetGateway',
@@ -600,18 +605,7 @@ export class NetworkManager {
           ),
         );
       }
-      const gws = await call(
-        'DescribeInternetGateways',
-        (c, s) =>
-          c.send(
-            new DescribeInternetGatewaysCommand({
-              Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }],
-            }),
-            { abortSignal: s },
-          ),
-        signal,
-      );
-      for (const g of gws.InternetGateways ?? []) {
+      for (const g of await this.#internetGateways(vpcId, signal)) {
         const igwId = g.InternetGatewayId!;
         await this.#gone(() =>
           call(
