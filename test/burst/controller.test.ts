@@ -265,6 +265,38 @@ describe('scaling down', () => {
     expect(w.of('burst.scale-up')).toHaveLength(1);
   });
 
+  it('keeps a cordoned machine that is taken back in the moment its last task ends', async () => {
+    const w = await world({
+      policy: { targets: [{ ...TARGET, sizes: ['cpu-8x16'] }] },
+      // Cloud calls take time, so a decision is still under way when the tasks end.
+      cloud: { latency: { apiMs: 50, bootMs: 10_000, stopMs: 0, deleteMs: 0 } },
+    });
+    submit(w, 2, 30); // the base machine, for 30 minutes
+    submit(w, 2, 10); // waits, then a burst machine for 10 minutes
+    await w.advance(30_000);
+    await w.tick();
+    await w.advance(20_000);
+    await w.tick();
+    await w.advance(0);
+    const startedAt = w.clock.now();
+    await w.tick(); // cordoned: nothing waits
+    const [burst] = w.controller.machines();
+    expect(w.scheduler.agent(burst!.id)?.status).toBe('draining');
+
+    await w.advance(startedAt + 10 * MIN - 10 - w.clock.now());
+    submit(w, 2, 10); // fits nowhere but the cordoned machine
+    // A decision is under way when the machine's tasks end: its drain completes, and
+    // the decision takes it back for the new work. The drain's release must not follow.
+    const decision = w.controller.tick();
+    await w.advance(20);
+    await drive(w.clock, decision);
+    await w.advance(1000);
+    expect(w.of('burst.reactivated')).toMatchObject([{ id: burst!.id }]);
+    expect(w.of('burst.released')).toEqual([]);
+    expect(w.scheduler.agent(burst!.id)?.tasks).toBe(2);
+    expect(w.jobs.stats()).toMatchObject({ finished: 2, running: 4, failed: 0 });
+  });
+
   it('suggests consolidation as an event, and with act drains and releases after the deadline', async () => {
     const w = await world({
       policy: {

@@ -420,7 +420,11 @@ export class BurstController {
     );
     if (tasks > 0)
       drained.then(
-        () => void this.#serial(() => this.#release(m, reason)).catch(() => undefined),
+        () =>
+          void this.#serial(async () =>
+            // A decision queued before this one may have taken the machine back.
+            m.state === 'draining' ? this.#release(m, reason) : false,
+          ).catch(() => undefined),
         () => {
           // The drain was cancelled (taken back into service) or the scheduler closed.
           if (m.state === 'draining') m.state = 'active';
