@@ -194,6 +194,61 @@ describe('the jobs framework', () => {
     expect(await jobs.wait(id)).toMatchObject({ state: 'finished', launches: 2 });
   });
 
+  describe('restartable jobs', () => {
+    /** Two tasks on a1 for 10 s; a2 has room for them. */
+    async function twoOnA1(restartable: boolean) {
+      const w = setup();
+      w.scheduler.addAgent(agent('a1', 4));
+      const id = w.jobs.submit({
+        name: 'r',
+        tasks: 2,
+        resources: { cpus: 1, memoryMiB: 256 },
+        durationMs: 10_000,
+        restartable,
+      });
+      await w.flush();
+      w.scheduler.addAgent(agent('a2', 4));
+      return { ...w, id };
+    }
+
+    it('moves its tasks off a machine drained with a deadline at once, using no retry', async () => {
+      const { scheduler, jobs, flush, placements, id } = await twoOnA1(true);
+      const drained = scheduler.drainAgent('a1', { deadlineMs: 60_000 });
+      await flush();
+      await drained; // the machine can go now, not at the deadline
+      expect(placements().map((p) => p.agent)).toEqual(['a2', 'a2']);
+      expect(jobs.job(id)).toMatchObject({ moved: 2, failed: 0, launches: 4 });
+      await flush(10_000);
+      expect(await jobs.wait(id)).toMatchObject({ state: 'finished', finished: 2 });
+    });
+
+    it('leaves its tasks running on a machine drained without a deadline', async () => {
+      const { scheduler, jobs, flush, placements, id } = await twoOnA1(true);
+      void scheduler.drainAgent('a1');
+      await flush();
+      expect(placements().map((p) => p.agent)).toEqual(['a1', 'a1']);
+      expect(jobs.job(id)).toMatchObject({ moved: 0, launches: 2 });
+    });
+
+    it('queues a task lost with its machine again without using a retry', async () => {
+      const { scheduler, jobs, flush, id } = await twoOnA1(true);
+      scheduler.markAgentLost('a1');
+      await flush();
+      expect(jobs.job(id)).toMatchObject({ moved: 2, failed: 0, running: 2 });
+      await flush(10_000);
+      expect(await jobs.wait(id)).toMatchObject({ state: 'finished', finished: 2 });
+    });
+
+    it('counts a task of an ordinary job killed at the drain deadline as failed', async () => {
+      const { scheduler, jobs, flush, placements, id } = await twoOnA1(false);
+      void scheduler.drainAgent('a1', { deadlineMs: 5_000 });
+      await flush();
+      expect(placements().map((p) => p.agent)).toEqual(['a1', 'a1']); // not moved early
+      await flush(5_000);
+      expect(await jobs.wait(id)).toMatchObject({ state: 'failed', failed: 2, moved: 0 });
+    });
+  });
+
   it('follows tasks of a job whose id has dots in it, retries included, to the end', async () => {
     const failFirst = (taskId: string): InstantOutcome =>
       taskId.endsWith('.0') ? { state: 'FAILED', exitCode: 1 } : { state: 'FINISHED' };

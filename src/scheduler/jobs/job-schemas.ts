@@ -66,6 +66,14 @@ export const JobSpecSchema = z
     constraints: z.array(ConstraintSchema).max(32).default([]),
     priority: z.number().int('priority is a whole number').min(-1000).max(1000).default(0),
     retries: RetryPolicySchema.default({ max: 0, backoffMs: 1000, maxBackoffMs: 60_000 }),
+    /**
+     * Tasks may be stopped and run again from the start on another machine. Such a
+     * task is moved at once when its machine is drained with a deadline (so the machine
+     * can go now, not at the deadline), and one ended by its machine (drained, lost,
+     * removed) is queued again without using a retry. Default false: a drained task
+     * runs to its end or to the deadline.
+     */
+    restartable: z.boolean().default(false),
   })
   .strict();
 export type JobSpec = z.output<typeof JobSpecSchema>;

@@ -24,6 +24,8 @@ export interface JobStatus {
   readonly failed: number;
   /** Killed or never launched because the job was cancelled. */
   readonly cancelled: number;
+  /** Times a restartable task was stopped by its machine and queued again. */
+  readonly moved: number;
   readonly launches: number;
   readonly submittedAt: number;
   readonly endedAt: number | undefined;
@@ -42,6 +44,8 @@ export interface LiveTask {
   /** The task's values of the job's spread attributes, in constraint order. */
   readonly spreadValues: readonly string[] | undefined;
   running: boolean;
+  /** Killed to be run elsewhere (its machine is being drained). */
+  moving?: boolean;
 }
 
 /** A task waiting to be (re)launched. */
@@ -62,6 +66,7 @@ export class Job {
   finished = 0;
   failed = 0;
   cancelled = 0;
+  moved = 0;
   launches = 0;
   isCancelled = false;
   queued = false;
@@ -183,6 +188,7 @@ export class Job {
       finished: this.finished,
       failed: this.failed,
       cancelled: this.cancelled,
+      moved: this.moved,
       launches: this.launches,
       submittedAt: this.submittedAt,
       endedAt: this.endedAt,

@@ -1,7 +1,7 @@
 import { Conflict, NotFound, parse, type Clock } from '../../core/index.js';
 import { ACCEPT_TRUSTED, type FrameworkHandle } from '../frameworks/framework-handle.js';
 import type { DemandInput, LaunchManyOperation } from '../frameworks/framework-schemas.js';
-import type { Offer } from '../offers/offer.js';
+import type { InverseOffer, Offer } from '../offers/offer.js';
 import { portCount, portSetOf } from '../resources/ports.js';
 import { toMilliCpus } from '../resources/scalars.js';
 import type { Scheduler } from '../scheduler.js';
@@ -37,6 +37,13 @@ export interface JobDemand {
 }
 
 /** Totals over all jobs. */
+/** How a task ends when its machine ends it (not the task itself). */
+const MACHINE_ENDED = new Set<string | undefined>([
+  'DRAIN_DEADLINE',
+  'AGENT_LOST',
+  'AGENT_REMOVED',
+]);
+
 export interface JobsStats {
   readonly jobs: number;
   readonly pending: number;
@@ -46,6 +53,8 @@ export interface JobsStats {
   readonly finished: number;
   readonly failed: number;
   readonly cancelled: number;
+  /** Restartable tasks stopped by their machine and queued again. */
+  readonly moved: number;
 }
 
 /**
@@ -88,6 +97,7 @@ export class JobsFramework {
       on: {
         offers: (offers) => this.#onOffers(offers),
         update: (status) => this.#onUpdate(status),
+        inverseOffers: (notices) => this.#onDrainNotices(notices),
       },
     });
     this.#handle.reportDemand(() => this.#demandInputs());
@@ -132,6 +142,7 @@ export class JobsFramework {
     let finished = 0;
     let failed = 0;
     let cancelled = 0;
+    let moved = 0;
     for (const j of this.#jobs.values()) {
       pending += j.ready;
       backingOff += j.backingOff;
@@ -140,6 +151,7 @@ export class JobsFramework {
       finished += j.finished;
       failed += j.failed;
       cancelled += j.cancelled;
+      moved += j.moved;
     }
     return {
       jobs: this.#jobs.size,
@@ -150,6 +162,7 @@ export class JobsFramework {
       finished,
       failed,
       cancelled,
+      moved,
     };
   }
 
@@ -347,8 +360,15 @@ export class JobsFramework {
     if (live.running) job.running--;
     if (status.state === 'FINISHED') job.finished++;
     else if (job.isCancelled) job.cancelled++;
-    else if (status.state === 'DROPPED') {
-      // Never started (offer gone, agent draining): no retry used up.
+    else if (
+      status.state === 'DROPPED' ||
+      (job.spec.restartable &&
+        status.state !== 'FAILED' &&
+        (live.moving === true || MACHINE_ENDED.has(status.reason)))
+    ) {
+      // Never started (offer gone, agent draining), or a restartable task its machine
+      // ended: queued again, no retry used up.
+      if (status.state !== 'DROPPED') job.moved++;
       job.retryReady.push({
         index: live.index,
         attempt: live.attempt,
@@ -359,6 +379,23 @@ export class JobsFramework {
     } else if (live.attempt < job.spec.retries.max) this.#retryLater(job, live);
     else job.failed++;
     this.#maybeEnd(job);
+  }
+
+  /**
+   * Drain notices: a machine is being drained. With a deadline, restartable tasks there
+   * are stopped now and queued again, so the machine can go at once; the rest run on.
+   */
+  #onDrainNotices(notices: readonly InverseOffer[]): void {
+    const agents = new Set(notices.filter((n) => n.deadline !== undefined).map((n) => n.agentId));
+    if (agents.size === 0) return;
+    for (const job of this.#jobs.values()) {
+      if (!job.spec.restartable || job.live === 0) continue;
+      for (const live of job.liveTasks) {
+        if (live === undefined || live.moving === true || !agents.has(live.agentId)) continue;
+        live.moving = true;
+        this.#handle.kill(live.id);
+      }
+    }
   }
 
   /** The live task a task id (`<job id>.<index>.<run>`) names, if any. */
