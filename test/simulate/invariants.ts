@@ -92,6 +92,15 @@ export function itKeepsTheBurstInvariants(run: () => Run): void {
     expect(report.waitS.max).toBeLessThanOrEqual(300);
   });
 
+  it('accounts for every burst dollar as booting, idle or running tasks', () => {
+    const { report } = run();
+    const { bootUsd, idleUsd, busyUsd } = report.cost.burstBreakdown;
+    expect(bootUsd).toBeGreaterThan(0); // every machine boots for a minute, billed
+    expect(idleUsd).toBeGreaterThanOrEqual(0);
+    expect(busyUsd).toBeGreaterThan(bootUsd + idleUsd);
+    expect(bootUsd + idleUsd + busyUsd).toBeCloseTo(report.cost.burstUsd, 3);
+  });
+
   it('leaves no burst machine idle past idleFor plus the drain deadline', () => {
     const { report } = run();
     const policy = report.policy!;

@@ -1,5 +1,6 @@
-import { beforeAll, describe } from 'vitest';
-import { loadTrace, runExample, tracePath, traceWindow, type Run } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BurstPolicySchema, loadSpecFile } from '../../src/logical-dc/index.js';
+import { EXAMPLE, loadTrace, runExample, tracePath, traceWindow, type Run } from './helpers.js';
 import { itKeepsTheBurstInvariants } from './invariants.js';
 
 // The whole steady trace runs through the CLI in cli.test.ts, with these same checks.
@@ -22,3 +23,26 @@ for (const w of windows)
     });
     itKeepsTheBurstInvariants(() => run);
   });
+
+describe('consolidation acting on restartable tasks (spiky, hours 0–1)', () => {
+  let run: Run;
+  beforeAll(async () => {
+    const burst = loadSpecFile(EXAMPLE).spec.burst!;
+    run = await runExample(traceWindow(loadTrace(tracePath('spiky')), 0, 3600), {
+      restartable: true,
+      policy: BurstPolicySchema.parse({
+        ...burst,
+        consolidation: { act: true, interval: '1m', minSavingPercent: 10 },
+      }),
+    });
+  });
+  itKeepsTheBurstInvariants(() => run);
+
+  it('moves tasks off the machines it drains, and every moved task still finishes', () => {
+    const { report, events } = run;
+    const acted = events.filter((e) => e.type === 'burst.consolidation' && e.acted);
+    expect(acted.length).toBeGreaterThan(0);
+    expect(report.tasks.moved).toBeGreaterThan(0);
+    expect(report.tasks).toMatchObject({ failed: 0, finished: report.tasks.submitted });
+  });
+});

@@ -29,6 +29,7 @@ interface SimulateFlags {
   out: string;
   json?: boolean;
   burst: boolean;
+  restartable?: boolean;
   tail?: number;
   sample?: number;
   verbose?: boolean;
@@ -99,8 +100,13 @@ function summaryLines(r: SimulationReport, files: { json: string; html: string }
       ? ''
       : ` (lower bound $${r.cost.lowerBoundBurstUsd.toFixed(2)}, ×${r.cost.burstVsLowerBound ?? '–'})`;
   return [
-    `Simulated ${(r.durationS / 3600).toFixed(2)} h: ${r.trace.jobs} jobs, ${r.tasks.submitted} tasks (${r.tasks.finished} finished, ${r.tasks.failed} failed, ${r.tasks.neverStarted} never started).`,
+    `Simulated ${(r.durationS / 3600).toFixed(2)} h: ${r.trace.jobs} jobs, ${r.tasks.submitted} tasks (${r.tasks.finished} finished, ${r.tasks.failed} failed, ${r.tasks.neverStarted} never started${r.tasks.moved > 0 ? `, ${r.tasks.moved} moved` : ''}).`,
     `Cost: $${r.cost.totalUsd.toFixed(2)} in all; burst $${r.cost.burstUsd.toFixed(2)}${lb}; base pools $${r.cost.baseUsd.toFixed(2)}.`,
+    ...(r.cost.burstUsd > 0
+      ? [
+          `Burst money: $${r.cost.burstBreakdown.busyUsd.toFixed(2)} running tasks, $${r.cost.burstBreakdown.bootUsd.toFixed(2)} booting, $${r.cost.burstBreakdown.idleUsd.toFixed(2)} idle.`,
+        ]
+      : []),
     `Machine-hours: ${
       Object.entries(r.machineHours)
         .map(([p, h]) => `${p} ${h}`)
@@ -131,6 +137,10 @@ export function registerSimulate(program: Command): void {
     )
     .requiredOption('--out <dir>', 'directory for report.json and report.html')
     .option('--no-burst', 'simulate the base pools alone (no burst controller)')
+    .option(
+      '--restartable',
+      "the trace's tasks may be stopped and run again elsewhere (consolidation with act moves them)",
+    )
     .option('--tail <seconds>', 'longest to run past the last submission (default 43200)', seconds)
     .option('--sample <seconds>', 'time between chart samples (default 60)', seconds)
     .option('-v, --verbose', 'print each burst decision as it happens')
@@ -161,6 +171,7 @@ export function registerSimulate(program: Command): void {
         providers,
         trace,
         noBurst: !opts.burst,
+        restartable: opts.restartable === true,
         ...(opts.tail === undefined ? {} : { tailMs: opts.tail * 1000 }),
         ...(opts.sample === undefined ? {} : { sampleMs: Math.max(1, opts.sample) * 1000 }),
         source: { spec: opts.file ?? specPath(undefined), trace: opts.trace },

@@ -733,7 +733,8 @@ export class BurstController {
   /**
    * Would the burst machines' tasks fit on fewer or cheaper machines? Said as an event
    * when it saves at least `minSavingPercent`; with `act`, the machines that could be
-   * emptied are drained (tasks left at the deadline are killed and retried elsewhere).
+   * emptied are drained: tasks of restartable jobs move at once (the jobs framework
+   * answers the drain notice), the rest run to the deadline and are killed there.
    */
   #consolidate(now: number, drained: string[], cooled: boolean): void {
     const busy = this.#machines.filter((m) => {

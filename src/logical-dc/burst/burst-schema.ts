@@ -99,7 +99,8 @@ export type BurstTargetInput = z.input<typeof BurstTargetSchema>;
  *   looked at, so they take work as soon as they run.
  * - `consolidation`: every `interval`, check whether the burst machines' tasks would fit
  *   on fewer or cheaper machines, and say so as an event; with `act: true`, drain the
- *   machines that are not needed (their tasks get `drainDeadline` to finish).
+ *   machines that are not needed (their tasks get `drainDeadline` to finish; tasks of
+ *   `restartable` jobs move to the free room at once, so the machine goes now).
  *
  * @example
  * ```yaml

@@ -18,9 +18,11 @@ import { StepIntegral } from './metrics.js';
 interface AgentRecord {
   readonly burst: boolean;
   readonly cpus: number;
+  readonly addedAt: number;
   tasks: number;
   idleSince: number | undefined;
   longestIdleMs: number;
+  idleMs: number;
 }
 
 /** The longest idle spell of one burst machine. */
@@ -102,18 +104,31 @@ export class SimulationRecorder implements Executor {
   agentAdded(id: string, cpus: number, burst: boolean): void {
     if (this.#agents.has(id)) return;
     const now = this.#clock.now();
-    this.#agents.set(id, { burst, cpus, tasks: 0, idleSince: now, longestIdleMs: 0 });
+    this.#agents.set(id, {
+      burst,
+      cpus,
+      addedAt: now,
+      tasks: 0,
+      idleSince: now,
+      longestIdleMs: 0,
+      idleMs: 0,
+    });
     (burst ? this.capacityBurst : this.capacityBase).add(now, cpus);
   }
 
-  agentGone(id: string): void {
+  /**
+   * Ends an agent; says when it joined (its machine ran) and how long in all it ran no
+   * task, for the cost breakdown. Undefined for an agent it never saw.
+   */
+  agentGone(id: string): { readonly addedAt: number; readonly idleMs: number } | undefined {
     const a = this.#agents.get(id);
-    if (a === undefined) return;
+    if (a === undefined) return undefined;
     const now = this.#clock.now();
     this.#endIdle(a, now);
     (a.burst ? this.capacityBurst : this.capacityBase).add(now, -a.cpus);
     if (a.burst) this.#retired.push({ agentId: id, longestIdleMs: a.longestIdleMs });
     this.#agents.delete(id);
+    return { addedAt: a.addedAt, idleMs: a.idleMs };
   }
 
   /** Longest idle spell of every burst machine, those still up included (as of now). */
@@ -163,6 +178,7 @@ export class SimulationRecorder implements Executor {
   #endIdle(a: AgentRecord, now: number): void {
     if (a.idleSince === undefined) return;
     a.longestIdleMs = Math.max(a.longestIdleMs, now - a.idleSince);
+    a.idleMs += now - a.idleSince;
     a.idleSince = undefined;
   }
 }

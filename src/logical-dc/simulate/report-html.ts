@@ -240,12 +240,13 @@ export function renderReportHtml(r: SimulationReport): string {
 <div class="sub">${esc([r.source.spec && `spec ${r.source.spec}`, r.source.trace && `trace ${r.source.trace}`].filter(Boolean).join(' · '))} · ${r.trace.jobs} jobs, ${r.trace.tasks} tasks, ${r.trace.cpuHours} vCPU-hours · ${(r.durationS / 3600).toFixed(2)} h simulated</div>
 <div class="cards">
 ${card('burst cost', money(r.cost.burstUsd), r.cost.lowerBoundBurstUsd === null ? '' : `lower bound ${money(r.cost.lowerBoundBurstUsd)} (×${r.cost.burstVsLowerBound ?? '–'})`)}
+${card('burst money went to', `${money(r.cost.burstBreakdown.busyUsd)} tasks`, `${money(r.cost.burstBreakdown.bootUsd)} booting, ${money(r.cost.burstBreakdown.idleUsd)} idle`)}
 ${card('total cost', money(r.cost.totalUsd), `base pools ${money(r.cost.baseUsd)}`)}
 ${card('wait p50 / p95 / p99', `${r.waitS.p50} / ${r.waitS.p95} / ${r.waitS.p99} s`, `max ${r.waitS.max} s, mean ${r.waitS.mean} s`)}
 ${card('utilisation', `${Math.round(r.utilization.all * 100)} %`, `base ${Math.round(r.utilization.base * 100)} %, burst ${Math.round(r.utilization.burst * 100)} %`)}
 ${card('burst machines', `${r.burst.launched} launched`, `at most ${r.burst.peakMachines} at once`)}
 ${card('peak burst spend', `${money(r.burst.peakSpendPerHour)}/h`, r.burst.budgetPerHour === null ? 'no burst policy' : `budget ${money(r.burst.budgetPerHour)}/h`)}
-${card('tasks', `${r.tasks.finished} finished`, `${r.tasks.failed} failed, ${r.tasks.neverStarted} never started`)}
+${card('tasks', `${r.tasks.finished} finished`, `${r.tasks.failed} failed, ${r.tasks.neverStarted} never started, ${r.tasks.moved} moved`)}
 ${card('longest idle burst machine', `${r.burst.longestIdleS} s`, policy === null ? '' : `idleFor ${policy.idleFor / 1000} s`)}
 </div>
 <h2>Machines</h2>

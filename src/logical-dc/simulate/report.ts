@@ -42,6 +42,8 @@ export interface SimulationReport {
     readonly submitted: number;
     readonly finished: number;
     readonly failed: number;
+    /** Restartable tasks stopped by their machine (consolidation) and run again elsewhere. */
+    readonly moved: number;
     /** Tasks that never started before the simulation ended. */
     readonly neverStarted: number;
   };
@@ -53,6 +55,15 @@ export interface SimulationReport {
     /** The least any policy could spend on burst machines for this trace (see lower-bound.ts). */
     readonly lowerBoundBurstUsd: number | null;
     readonly burstVsLowerBound: number | null;
+    /**
+     * Where `burstUsd` went: machines booting (billed from the request), running no
+     * task (idle before release, or between tasks), and running at least one task.
+     */
+    readonly burstBreakdown: {
+      readonly bootUsd: number;
+      readonly idleUsd: number;
+      readonly busyUsd: number;
+    };
     /**
      * The least the work that ran on burst machines could have cost: the fractional
      * lower bound of what they hosted at each instant. The gap to it is the burst

@@ -51,6 +51,11 @@ export interface SimulationOptions {
   readonly policy?: BurstPolicy;
   /** `ffd`: plain first-fit decreasing instead of kumo's packing (a bench baseline). */
   readonly packing?: 'best' | 'ffd';
+  /**
+   * The trace's tasks may be stopped and run again from the start elsewhere (jobs
+   * `restartable`), so consolidation can move them off burst machines. Default false.
+   */
+  readonly restartable?: boolean;
   /** Time between samples of the charts. Default 60 s. */
   readonly sampleMs?: number;
   /** Longest the simulation runs past the last submission. Default 12 h. */
@@ -115,12 +120,18 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const scheduler = new Scheduler({ clock, executor: recorder, offerTimeoutMs: 0 });
   const jobs = new JobsFramework(scheduler);
   const burstPool = (pool: string): boolean => targetOfPool(pool) !== undefined;
+  // When each machine's agent joined and how long it ran nothing, kept past its leaving.
+  const agentTimes = new Map<string, { addedAt: number; idleMs: number; goneAt: number }>();
+  const agentGone = (id: string): void => {
+    const t = recorder.agentGone(id);
+    if (t !== undefined) agentTimes.set(id, { ...t, goneAt: clock.now() });
+  };
   // The datacenter makes machines agents of the scheduler; this sink is told after it.
   const watcher: AgentSink = {
     machineRunning: (agent) =>
       recorder.agentAdded(agent.id, agent.resources.cpus, burstPool(agent.attributes.pool)),
-    machineLeft: (id) => recorder.agentGone(id),
-    machineLost: (id) => recorder.agentGone(id),
+    machineLeft: agentGone,
+    machineLost: agentGone,
   };
   const dc = new LogicalDatacenter({
     name: options.name ?? 'sim',
@@ -143,6 +154,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const costByProvider = new Map<string, number>();
   let burstUsd = 0;
   let baseUsd = 0;
+  // Where burst money went: booting, running no task, running tasks.
+  const burstSplit = { bootUsd: 0, idleUsd: 0, busyUsd: 0 };
   let peakBurstSpend = 0;
   let launched = 0;
   let peakBurstMachines = 0;
@@ -159,9 +172,19 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     machineMs.set(o.provider, (machineMs.get(o.provider) ?? 0) + ms);
     const usd = (o.price * ms) / 3_600_000;
     costByProvider.set(o.provider, (costByProvider.get(o.provider) ?? 0) + usd);
-    if (o.burst) burstUsd += usd;
-    else baseUsd += usd;
-    recorder.agentGone(id);
+    agentGone(id);
+    if (o.burst) {
+      burstUsd += usd;
+      const t = agentTimes.get(id);
+      const bootMs = Math.min(ms, Math.max(0, (t?.addedAt ?? now) - o.at));
+      // Between leaving the scheduler and being deleted it runs nothing, too.
+      const idleMs = Math.min(ms - bootMs, t === undefined ? 0 : t.idleMs + (now - t.goneAt));
+      const perMs = o.price / 3_600_000;
+      burstSplit.bootUsd += bootMs * perMs;
+      burstSplit.idleUsd += idleMs * perMs;
+      burstSplit.busyUsd += (ms - bootMs - idleMs) * perMs;
+    } else baseUsd += usd;
+    agentTimes.delete(id);
   };
   const baseIds = new Set<string>();
   const touchedBase: string[] = [];
@@ -241,6 +264,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         tasks: row.count,
         resources: { cpus: row.cpus, memoryMiB: row.memory_mib, gpus: row.gpus },
         durationMs: row.duration_s * 1000,
+        restartable: options.restartable === true,
       });
       submitted.set(id, { at: clock.now(), tasks: row.count });
       pendingRows--;
@@ -357,6 +381,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       submitted: trace.tasks,
       finished: stats.finished,
       failed: stats.failed,
+      moved: stats.moved,
       neverStarted: never,
     },
     cost: {
@@ -366,6 +391,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       byProvider: Object.fromEntries([...costByProvider].map(([k, v]) => [k, round(v)])),
       lowerBoundBurstUsd: bound === undefined ? null : round(bound),
       burstVsLowerBound: bound === undefined || bound <= 0 ? null : round(burstUsd / bound, 3),
+      burstBreakdown: {
+        bootUsd: round(burstSplit.bootUsd),
+        idleUsd: round(burstSplit.idleUsd),
+        busyUsd: round(burstSplit.busyUsd),
+      },
       burstWorkBoundUsd: workBound === undefined ? null : round(workBound),
       burstVsWorkBound:
         workBound === undefined || workBound <= 0 ? null : round(burstUsd / workBound, 3),
