@@ -987,6 +987,7 @@ export class Scheduler {
       fromReserved,
       ports,
     );
+    task.launchedAt = this.#clock.now();
     fw.tasks.set(task.id, task);
     fw.live++;
     agent.addTask(task);
@@ -1332,6 +1333,7 @@ function taskInfoOf(t: Task): TaskInfo {
     reason: t.reason,
     resources: resourcesOf(plus(t.unreserved, t.reserved)),
     ports: toRanges(t.ports),
+    launchedAt: t.launchedAt,
   };
 }
 

@@ -344,6 +344,58 @@ describe('scaling down', () => {
   });
 });
 
+describe('consolidation with restartable work', () => {
+  /** Base busy with 5-minute work; four 2-vCPU restartable tasks for an hour on 4-vCPU burst machines. */
+  async function consolidating(maxRestartLoss?: string) {
+    const w = await world({
+      policy: {
+        basePoolsFirst: false,
+        drainDeadline: '10m',
+        targets: [{ ...TARGET, sizes: ['cpu-4x8'] }],
+        consolidation: {
+          act: true,
+          interval: '15s',
+          minSavingPercent: 10,
+          ...(maxRestartLoss === undefined ? {} : { maxRestartLoss }),
+        },
+      },
+    });
+    submit(w, 2, 5);
+    const long = w.jobs.submit({
+      name: 'long',
+      tasks: 4,
+      resources: { cpus: 2, memoryMiB: 2048 },
+      durationMs: 60 * MIN,
+      restartable: true,
+    });
+    await w.advance(30_000);
+    await w.tick();
+    await w.advance(20_000);
+    await w.tick();
+    await w.advance(0);
+    expect(w.jobs.stats().running).toBe(6);
+    await w.advance(5 * MIN); // the short tasks end: the base machine has room for 2
+    await w.tick();
+    await w.advance(0);
+    return { w, long };
+  }
+
+  it('moves the tasks of a drained machine at once, so it goes without waiting for the deadline', async () => {
+    const { w, long } = await consolidating();
+    const [drain] = w.of('burst.drain').filter((d) => d.reason.startsWith('consolidation'));
+    expect(drain).toBeDefined();
+    const released = w.of('burst.released').find((e) => e.id === drain!.id);
+    expect(released?.at).toBe(drain!.at); // no 10-minute wait
+    expect(w.jobs.job(long)).toMatchObject({ moved: 2, failed: 0, running: 4 });
+  });
+
+  it('leaves machines alone whose tasks have run longer than maxRestartLoss', async () => {
+    const { w, long } = await consolidating('2m');
+    expect(w.of('burst.drain').filter((d) => d.reason.startsWith('consolidation'))).toEqual([]);
+    expect(w.jobs.job(long)).toMatchObject({ moved: 0, running: 4 });
+  });
+});
+
 describe('restarts and records', () => {
   it('a new controller finds the burst machines of the last one and releases them when idle', async () => {
     const store = memoryStore();

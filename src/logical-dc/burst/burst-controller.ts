@@ -737,8 +737,15 @@ export class BurstController {
    * answers the drain notice), the rest run to the deadline and are killed there.
    */
   #consolidate(now: number, drained: string[], cooled: boolean): void {
+    const tasks = this.#scheduler.snapshot().tasks;
+    const maxLoss = this.policy.consolidation.maxRestartLoss;
+    // Machines with a task older than maxRestartLoss stay as they are (and keep their room).
+    const tooOld = new Set<string>();
+    if (maxLoss !== undefined)
+      for (const t of tasks) if (now - t.launchedAt > maxLoss) tooOld.add(t.agentId);
     const busy = this.#machines.filter((m) => {
       if (m.state !== 'active' && m.state !== 'draining') return false;
+      if (tooOld.has(m.id)) return false;
       return (this.#scheduler.agent(m.id)?.tasks ?? 0) > 0;
     });
     if (busy.length === 0) {
@@ -750,7 +757,7 @@ export class BurstController {
       string,
       { cpus: number; memoryMiB: number; gpus: number; diskGiB: number; ports: number }[]
     >();
-    for (const t of this.#scheduler.snapshot().tasks) {
+    for (const t of tasks) {
       if (!ids.has(t.agentId)) continue;
       const list = byAgent.get(t.agentId) ?? [];
       list.push({

@@ -100,7 +100,8 @@ export type BurstTargetInput = z.input<typeof BurstTargetSchema>;
  * - `consolidation`: every `interval`, check whether the burst machines' tasks would fit
  *   on fewer or cheaper machines, and say so as an event; with `act: true`, drain the
  *   machines that are not needed (their tasks get `drainDeadline` to finish; tasks of
- *   `restartable` jobs move to the free room at once, so the machine goes now).
+ *   `restartable` jobs move to the free room at once, so the machine goes now);
+ *   `maxRestartLoss` keeps it to machines whose tasks are all younger than that.
  *
  * @example
  * ```yaml
@@ -153,6 +154,11 @@ export const BurstPolicySchema = z
         interval: DurationSchema.default(300_000),
         /** Only worth saying when it saves at least this share of the burst spend. */
         minSavingPercent: z.number().min(0).max(100).default(20),
+        /**
+         * Leave machines alone while any task there has run longer than this: what
+         * moving a restartable task (a restart from the start) may throw away at most.
+         */
+        maxRestartLoss: DurationSchema.optional(),
       })
       .strict()
       .default({ act: false, interval: 300_000, minSavingPercent: 20 }),

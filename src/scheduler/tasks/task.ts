@@ -34,6 +34,8 @@ export interface TaskInfo {
   readonly reason: TaskReason;
   readonly resources: Resources;
   readonly ports: readonly PortRange[];
+  /** When it was launched (clock ms): what stopping it now would throw away. */
+  readonly launchedAt: number;
 }
 
 /** Who applies executor reports to task records (the scheduler). */
@@ -52,6 +54,8 @@ export class TaskRecord<F> implements TaskSink {
   killReason: TaskReason | undefined;
   /** Index in its agent's task list. */
   agentSlot = -1;
+  /** Clock ms of the launch. */
+  launchedAt = 0;
   constructor(
     readonly owner: TaskOwner<F>,
     readonly id: string,
