@@ -18,6 +18,15 @@
  * `burst.p95_wait_s.<trace>`; the baselines are printed beside them and recorded as
  * `burst.static_peak_vs_lb.<trace>` and `burst.ffd_fixed_vs_lb.<trace>`.
  * Targets: cost within 10 % of the bound; p95 wait ≤ boot time + two decision intervals.
+ *
+ * Two more figures explain the gap:
+ * - `burst.np_bound_vs_lb.<trace>`: the same bound when no task may move once started
+ *   (bench/np-bound.ts, a linear program solved with HiGHS) over (c): how much of kumo's
+ *   gap a policy pays just for not moving work — the rest is what it does not know of
+ *   the future;
+ * - `burst.restartable_vs_lb.<trace>`: kumo when the trace's tasks are restartable and
+ *   consolidation acts ({@link RESTARTABLE_CONSOLIDATION}): tasks younger than five
+ *   minutes move off burst machines into free room, so the machines go early.
  */
 import { join } from 'node:path';
 import type { Clock, Provider } from '../src/core/index.js';
@@ -43,6 +52,7 @@ import {
 } from '../src/logical-dc/simulate/index.js';
 import { sim } from '../src/providers/sim/index.js';
 import { round, type Bench, type Figure } from './harness.js';
+import { nonPreemptiveLowerBound } from './np-bound.js';
 
 const root = join(import.meta.dirname, '..');
 const SPEC = join(root, 'examples', 'burst.yaml');
@@ -50,6 +60,13 @@ const TRACES = ['steady', 'diurnal', 'spiky'] as const;
 /** Baseline (b)'s one size, and the one GPU size GPU tasks need. */
 const FIXED_SIZE = 'std-8x32';
 const GPU_SIZE = 'gpu-4x16-1g';
+/** Consolidation for the restartable run: every decision, any saving, tasks under 5 min old. */
+const RESTARTABLE_CONSOLIDATION = {
+  act: true,
+  interval: '15s',
+  minSavingPercent: 0,
+  maxRestartLoss: '5m',
+} as const;
 
 /** The file's providers (all sim) on `clock`; on the system clock to read catalogs. */
 function simProviders(file: SpecFile, clock?: Clock): Record<string, Provider> {
@@ -135,7 +152,7 @@ function run(
   file: SpecFile,
   trace: string,
   rows: readonly TraceRow[],
-  extra: { policy?: BurstPolicy; packing?: 'ffd' } = {},
+  extra: { policy?: BurstPolicy; packing?: 'ffd'; restartable?: boolean } = {},
 ): Promise<SimulationReport> {
   return simulate({
     name: file.name,
@@ -161,13 +178,19 @@ function traceBench(trace: (typeof TRACES)[number]): Bench {
 
       const kumo = await run(file, trace, rows);
       const ffd = await run(file, trace, rows, { policy: fixed, packing: 'ffd' });
+      const restartable = await run(file, trace, rows, {
+        restartable: true,
+        policy: BurstPolicySchema.parse({
+          ...file.spec.burst,
+          consolidation: RESTARTABLE_CONSOLIDATION,
+        }),
+      });
       const lb = kumo.cost.lowerBoundBurstUsd ?? 0;
       if (lb <= 0) throw new Error(`${trace}: the lower bound is ${lb}`);
-      const stat = staticPeakUsd(
-        rows,
-        await baseCapacity(file),
-        await boundCandidates(file, policy),
-      );
+      const base = await baseCapacity(file);
+      const candidates = await boundCandidates(file, policy);
+      const stat = staticPeakUsd(rows, base, candidates);
+      const np = await nonPreemptiveLowerBound(rows, base, candidates);
 
       // Boot time as the sim providers are configured (latency.bootMs of the targets' clouds).
       const bootMs = Math.max(
@@ -192,6 +215,18 @@ function traceBench(trace: (typeof TRACES)[number]): Bench {
           value: kumo.waitS.p95,
           unit: 's',
           note: `target ≤ ${waitTarget} s = boot ${bootMs / 1000} s + 2 × interval ${policy.interval / 1000} s (${kumo.waitS.p95 <= waitTarget ? 'met' : 'missed'}); p50 ${kumo.waitS.p50} s, p99 ${kumo.waitS.p99} s; static fleet 0 s; FFD on ${FIXED_SIZE} ${ffd.waitS.p95} s`,
+        },
+        {
+          name: `burst.np_bound_vs_lb.${trace}`,
+          value: round(np / lb, 3),
+          unit: '×',
+          note: `no task moves once started: at least ${usd(np)}; kumo is ×${round(kumo.cost.burstUsd / np, 3)} of it. Kumo's burst money: ${usd(kumo.cost.burstBreakdown.busyUsd)} running tasks, ${usd(kumo.cost.burstBreakdown.bootUsd)} booting, ${usd(kumo.cost.burstBreakdown.idleUsd)} idle`,
+        },
+        {
+          name: `burst.restartable_vs_lb.${trace}`,
+          value: round(restartable.cost.burstUsd / lb, 3),
+          unit: '×',
+          note: `restartable tasks, consolidation acting: ${usd(restartable.cost.burstUsd)}, ${restartable.tasks.moved} task moves, p95 wait ${restartable.waitS.p95} s, ${restartable.tasks.failed} failed`,
         },
         {
           name: `burst.static_peak_vs_lb.${trace}`,

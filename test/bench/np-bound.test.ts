@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { nonPreemptiveLowerBound } from '../../bench/np-bound.js';
+import { costLowerBound, type TraceRow } from '../../src/logical-dc/simulate/index.js';
+
+const BASE = { cpus: 4, memoryMiB: 16384, gpus: 0, diskGiB: 0 };
+const CPU4 = { pricePerHour: 0.2, capacity: { cpus: 4, memoryMiB: 8192, gpus: 0, diskGiB: 0 } };
+const row = (submit_s: number, duration_s: number, cpus = 4, count = 1): TraceRow => ({
+  submit_s,
+  cpus,
+  memory_mib: 1024 * cpus,
+  gpus: 0,
+  duration_s,
+  count,
+});
+
+describe('the non-preemptive lower bound (bench)', () => {
+  it('buys what the base pools cannot hold, for as long as it runs', async () => {
+    // Two 4-vCPU tasks for an hour on a 4-vCPU base: one runs on a $0.20/h machine.
+    expect(await nonPreemptiveLowerBound([row(0, 3600, 4, 2)], BASE, [CPU4])).toBeCloseTo(0.2, 6);
+  });
+
+  it('keeps each task where it started, where the fractional bound moves work back', async () => {
+    // A 10-minute task from 0 s, a 2-hour one from 60 s, a base of one task's room.
+    const rows = [row(0, 600), row(60, 7200)];
+    // Fractional: the long task rents a machine until the short one ends (540 s), then
+    // moves to the base pools.
+    expect(costLowerBound(rows, BASE, [CPU4])).toBeCloseTo((0.2 * 540) / 3600, 6);
+    // Without moves, the best is the short task on a machine from its start (600 s).
+    expect(await nonPreemptiveLowerBound(rows, BASE, [CPU4])).toBeCloseTo((0.2 * 600) / 3600, 6);
+  });
+
+  it('is never below the fractional bound on a mixed workload', async () => {
+    const rows = [row(0, 900, 2, 3), row(120, 1800, 4, 2), row(300, 600, 1, 6), row(900, 1200, 8)];
+    const base = { cpus: 8, memoryMiB: 32768, gpus: 0, diskGiB: 0 };
+    const np = await nonPreemptiveLowerBound(rows, base, [CPU4]);
+    expect(np).toBeGreaterThanOrEqual(costLowerBound(rows, base, [CPU4]) - 1e-6);
+  });
+});
