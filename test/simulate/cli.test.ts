@@ -66,7 +66,13 @@ describe('kumo simulate -f examples/burst.yaml --trace examples/traces/steady.cs
     expect(report.format).toBe('kumo-simulation/1');
     expect(report.source.trace).toBe(tracePath('steady'));
     expect(report.trace).toMatchObject({ jobs: 440, tasks: 1394 });
-    expect(report.tasks).toEqual({ submitted: 1394, finished: 1394, failed: 0, neverStarted: 0 });
+    expect(report.tasks).toEqual({
+      submitted: 1394,
+      finished: 1394,
+      failed: 0,
+      moved: 0,
+      neverStarted: 0,
+    });
     const c = report.cost;
     expect(c.burstUsd).toBeGreaterThan(0);
     expect(c.totalUsd).toBeCloseTo(c.burstUsd + c.baseUsd, 3);
