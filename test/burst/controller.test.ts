@@ -184,11 +184,7 @@ describe('scaling down', () => {
     // Without basePoolsFirst, which would cordon the busy burst machine at once.
     const w = await world({ policy: { basePoolsFirst: false } });
     submit(w, 4, 5);
-    await w.advance(30_000);
-    await w.tick();
-    await w.advance(20_000);
-    await w.tick();
-    await w.advance(0);
+    await w.burstUp();
     expect(w.jobs.stats().running).toBe(4);
     const ids = w.controller.machines().map((m) => m.id);
 
@@ -218,11 +214,7 @@ describe('scaling down', () => {
     const w = await world({ policy: { targets: [{ ...TARGET, sizes: ['cpu-4x8'] }] } });
     submit(w, 2, 5); // the base machine, for 5 minutes
     submit(w, 2, 20); // waits, then a burst machine
-    await w.advance(30_000);
-    await w.tick();
-    await w.advance(20_000);
-    await w.tick();
-    await w.advance(0);
+    await w.burstUp();
     expect(w.jobs.stats().running).toBe(4);
     const [burst] = w.controller.machines();
     await w.tick(); // nothing waits now: the busy burst machine is cordoned
@@ -247,11 +239,7 @@ describe('scaling down', () => {
     const w = await world({ policy: { targets: [{ ...TARGET, sizes: ['cpu-8x16'] }] } });
     submit(w, 2, 30);
     submit(w, 2, 30);
-    await w.advance(30_000);
-    await w.tick();
-    await w.advance(20_000);
-    await w.tick();
-    await w.advance(0);
+    await w.burstUp();
     await w.tick(); // cordoned: 2 of its 8 vCPUs... busy, nothing waits
     const [burst] = w.controller.machines();
     expect(w.scheduler.agent(burst!.id)?.status).toBe('draining');
@@ -273,11 +261,7 @@ describe('scaling down', () => {
     });
     submit(w, 2, 30); // the base machine, for 30 minutes
     submit(w, 2, 10); // waits, then a burst machine for 10 minutes
-    await w.advance(30_000);
-    await w.tick();
-    await w.advance(20_000);
-    await w.tick();
-    await w.advance(0);
+    await w.burstUp();
     const startedAt = w.clock.now();
     await w.tick(); // cordoned: nothing waits
     const [burst] = w.controller.machines();
@@ -296,42 +280,57 @@ describe('scaling down', () => {
     expect(w.scheduler.agent(burst!.id)?.tasks).toBe(2);
     expect(w.jobs.stats()).toMatchObject({ finished: 2, running: 4, failed: 0 });
   });
+});
 
-  it('suggests consolidation as an event, and with act drains and releases after the deadline', async () => {
-    const w = await world({
-      policy: {
-        basePoolsFirst: false,
-        drainDeadline: '10m',
-        targets: [{ ...TARGET, sizes: ['cpu-4x8'] }],
-        consolidation: { act: true, interval: '15s', minSavingPercent: 10 },
+/**
+ * Consolidation: the base machine is busy with 5-minute work, and four 2-vCPU tasks of
+ * an hour (`long`) run on 4-vCPU burst machines; then the short work ends, leaving the
+ * base machine room for two of them, and a decision runs.
+ */
+async function consolidating(
+  job: { restartable?: boolean; retries?: { max: number; backoffMs: number } },
+  maxRestartLoss?: string,
+) {
+  const w = await world({
+    policy: {
+      basePoolsFirst: false,
+      drainDeadline: '10m',
+      targets: [{ ...TARGET, sizes: ['cpu-4x8'] }],
+      consolidation: {
+        act: true,
+        interval: '15s',
+        minSavingPercent: 10,
+        ...(maxRestartLoss === undefined ? {} : { maxRestartLoss }),
       },
-    });
-    submit(w, 2, 5); // short work on the base machine: its room comes free later
-    const long = w.jobs.submit({
-      name: 'long',
-      tasks: 4,
-      resources: { cpus: 2, memoryMiB: 2048 },
-      durationMs: 60 * MIN,
-      retries: { max: 1, backoffMs: 0 },
-    });
-    await w.advance(30_000);
-    await w.tick();
-    await w.advance(20_000);
-    await w.tick();
-    await w.advance(0);
-    expect(w.jobs.stats().running).toBe(6);
+    },
+  });
+  submit(w, 2, 5);
+  const long = w.jobs.submit({
+    name: 'long',
+    tasks: 4,
+    resources: { cpus: 2, memoryMiB: 2048 },
+    durationMs: 60 * MIN,
+    ...job,
+  });
+  await w.burstUp();
+  expect(w.jobs.stats().running).toBe(6);
+  await w.advance(5 * MIN);
+  await w.tick();
+  await w.advance(0);
+  const drains = w.of('burst.drain').filter((d) => d.reason.startsWith('consolidation'));
+  return { w, long, drains };
+}
 
-    await w.advance(5 * MIN); // the short tasks end: the base machine has room for 2
-    await w.tick();
+describe('consolidation', () => {
+  it('suggests it as an event, and with act drains and releases after the deadline', async () => {
+    const { w, long, drains } = await consolidating({ retries: { max: 1, backoffMs: 0 } });
     const [c] = w.of('burst.consolidation');
     expect(c).toBeDefined();
     expect(c!.acted).toBe(true);
     expect(c!.machines.length).toBeGreaterThan(0);
     expect(c!.savingPerHour).toBeGreaterThan(0);
-    const drained = w.of('burst.drain').filter((d) => d.reason.startsWith('consolidation'));
-    expect(drained[0]).toMatchObject({ deadlineS: 600 });
-    const id = drained[0]!.id;
-    const drainAt = drained[0]!.at;
+    expect(drains[0]).toMatchObject({ deadlineS: 600 });
+    const { id, at: drainAt } = drains[0]!;
 
     await w.advance(9 * MIN);
     expect(w.of('burst.released').map((e) => e.id)).not.toContain(id);
@@ -342,56 +341,18 @@ describe('scaling down', () => {
     expect(released!.at - drainAt).toBeGreaterThanOrEqual(10 * MIN);
     expect(w.jobs.job(long).failed).toBe(0);
   });
-});
 
-describe('consolidation with restartable work', () => {
-  /** Base busy with 5-minute work; four 2-vCPU restartable tasks for an hour on 4-vCPU burst machines. */
-  async function consolidating(maxRestartLoss?: string) {
-    const w = await world({
-      policy: {
-        basePoolsFirst: false,
-        drainDeadline: '10m',
-        targets: [{ ...TARGET, sizes: ['cpu-4x8'] }],
-        consolidation: {
-          act: true,
-          interval: '15s',
-          minSavingPercent: 10,
-          ...(maxRestartLoss === undefined ? {} : { maxRestartLoss }),
-        },
-      },
-    });
-    submit(w, 2, 5);
-    const long = w.jobs.submit({
-      name: 'long',
-      tasks: 4,
-      resources: { cpus: 2, memoryMiB: 2048 },
-      durationMs: 60 * MIN,
-      restartable: true,
-    });
-    await w.advance(30_000);
-    await w.tick();
-    await w.advance(20_000);
-    await w.tick();
-    await w.advance(0);
-    expect(w.jobs.stats().running).toBe(6);
-    await w.advance(5 * MIN); // the short tasks end: the base machine has room for 2
-    await w.tick();
-    await w.advance(0);
-    return { w, long };
-  }
-
-  it('moves the tasks of a drained machine at once, so it goes without waiting for the deadline', async () => {
-    const { w, long } = await consolidating();
-    const [drain] = w.of('burst.drain').filter((d) => d.reason.startsWith('consolidation'));
-    expect(drain).toBeDefined();
-    const released = w.of('burst.released').find((e) => e.id === drain!.id);
-    expect(released?.at).toBe(drain!.at); // no 10-minute wait
+  it('moves restartable tasks off a drained machine at once, so it goes without waiting for the deadline', async () => {
+    const { w, long, drains } = await consolidating({ restartable: true });
+    expect(drains).toHaveLength(1);
+    const released = w.of('burst.released').find((e) => e.id === drains[0]!.id);
+    expect(released?.at).toBe(drains[0]!.at); // no 10-minute wait
     expect(w.jobs.job(long)).toMatchObject({ moved: 2, failed: 0, running: 4 });
   });
 
   it('leaves machines alone whose tasks have run longer than maxRestartLoss', async () => {
-    const { w, long } = await consolidating('2m');
-    expect(w.of('burst.drain').filter((d) => d.reason.startsWith('consolidation'))).toEqual([]);
+    const { w, long, drains } = await consolidating({ restartable: true }, '2m');
+    expect(drains).toEqual([]);
     expect(w.jobs.job(long)).toMatchObject({ moved: 0, running: 4 });
   });
 });

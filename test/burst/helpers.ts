@@ -63,6 +63,11 @@ export interface World {
   tick(): ReturnType<BurstController['tick']>;
   /** Moves time on by `ms`, firing everything due. */
   advance(ms: number): Promise<void>;
+  /**
+   * Waiting work past pendingFor (30 s), a decision that buys, the machines' boot
+   * (at most 15 s, 20 s given) and a decision that sees them run: the work is on them.
+   */
+  burstUp(): Promise<void>;
 }
 
 export interface WorldOptions {
@@ -127,6 +132,13 @@ export async function world(options: WorldOptions = {}): Promise<World> {
     tick: () => drive(clock, controller.tick()),
     advance: async (ms) => {
       await clock.advance(ms);
+    },
+    burstUp: async () => {
+      await clock.advance(30_000);
+      await drive(clock, controller.tick());
+      await clock.advance(20_000);
+      await drive(clock, controller.tick());
+      await clock.advance(0);
     },
   };
 }
