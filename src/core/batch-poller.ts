@@ -145,6 +145,9 @@ export class BatchPoller<V> {
         w.reject(
           new Timeout(`timed out waiting for ${w.what}`, {
             ...(this.#options.provider === undefined ? {} : { provider: this.#options.provider }),
+            // The caller's time is used up: a retry wrapper repeating the call would only
+            // wait as long again. The caller decides (same idempotency key: no duplicates).
+            retryable: false,
           }),
         );
       }

@@ -49,6 +49,8 @@ export async function waitUntil<T>(
         `timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}`,
         {
           ...(options.provider === undefined ? {} : { provider: options.provider }),
+          // Not retryable: repeating the call would wait as long again (see BatchPoller).
+          retryable: false,
         },
       );
     await clock.sleep(Math.min(interval, left), options.signal);

@@ -31,3 +31,37 @@ describe('withRetries', () => {
     expect(wrapped.name).toBe('sim');
   });
 });
+
+describe('waiting out of time', () => {
+  it('is not repeated by withRetries: a create whose machines boot too slowly runs once, not once per attempt', async () => {
+    const clock = new VirtualClock({ autoAdvance: true });
+    // sim() wraps its provider in withRetries; its boot takes 10 minutes here.
+    const cloud = sim(
+      {
+        latency: { apiMs: 0, bootMs: 600_000, stopMs: 0, deleteMs: 0 },
+        retryAttempts: 4,
+      },
+      { clock },
+    );
+    const retried: string[] = [];
+    const wrapped = withRetries(cloud, {
+      clock,
+      attempts: 4,
+      onRetry: (e) => retried.push(e.method),
+    });
+    const started = clock.now();
+    const err: unknown = await wrapped
+      .createMachines(
+        {
+          spec: { size: 'cpu-2x4', image: 'ubuntu-22.04' },
+          count: 1,
+          idempotencyKey: 'slow-boot',
+        },
+        { timeoutMs: 60_000 },
+      )
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'Timeout', retryable: false });
+    expect(retried).toEqual([]);
+    expect(clock.now() - started).toBeLessThan(120_000); // one wait, not four
+  });
+});
