@@ -5,18 +5,12 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  isKumoError,
-  TAG_DC,
-  TAG_KEY,
-  waitUntil,
-  type KumoError,
-  type Machine,
-} from '../../../src/core/index.js';
+import { TAG_DC, TAG_KEY, waitUntil, type Machine } from '../../../src/core/index.js';
 import { HttpTransport } from '../../../src/clients/openstack/http.js';
 import { KeystoneSession } from '../../../src/clients/openstack/keystone.js';
 import { resolveOpenStackConfig } from '../../../src/providers/openstack/index.js';
 import { CLOUDS_FILE, faultyFetch, labMissing, labProvider, offsetClock } from './lab.js';
+import { caught } from '../../support/caught.js';
 
 const missing = labMissing();
 const dc = `os-${randomBytes(3).toString('hex')}`;
@@ -41,16 +35,6 @@ function openSshEd25519Key(): string {
     .subarray(-32);
   const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
   return `ssh-ed25519 ${Buffer.concat([field(Buffer.from('ssh-ed25519')), field(raw)]).toString('base64')} kumo-test`;
-}
-
-async function caught(promise: Promise<unknown>): Promise<KumoError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKumoError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a kumo error');
 }
 
 describe.skipIf(missing !== undefined)(

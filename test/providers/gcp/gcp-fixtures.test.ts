@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isKumoError, type KumoError } from '../../../src/core/index.js';
 import { gcp } from '../../../src/providers/gcp/index.js';
 import { COMPUTE_ORIGIN, testAuthClient } from '../../fakes/gce/index.js';
+import { caught } from '../../support/caught.js';
 
 const P = '/compute/v1/projects/acme-prod';
 
@@ -38,16 +38,6 @@ function catalog(scope: nock.Scope): nock.Scope {
     .get(/\/zones\/us-central1-[abc]\/acceleratorTypes/)
     .times(3)
     .reply(200, fixture('acceleratortypes-list-us-central1-a'));
-}
-
-async function caught(promise: Promise<unknown>): Promise<KumoError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKumoError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeEach(() => {

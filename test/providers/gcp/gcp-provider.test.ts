@@ -8,10 +8,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isKumoError, TAG_KEY, type KumoError } from '../../../src/core/index.js';
+import { TAG_KEY } from '../../../src/core/index.js';
 import { gcp, type GcpOptions } from '../../../src/providers/gcp/index.js';
 import type { GceFake } from '../../fakes/gce/index.js';
 import { harness, providerOn, type Harness } from './helpers.js';
+import { caught } from '../../support/caught.js';
 
 // One provider and fake for most tests (the first Compute client of a process parses
 // the protos, seconds); the fake is reset before each test. Tests that need other
@@ -43,16 +44,6 @@ function another(options: Partial<GcpOptions>): Harness['provider'] {
 const spec = { resources: { cpus: 1, memoryMiB: 1024 }, image: 'ubuntu-22.04' };
 let seq = 0;
 const key = () => `t-${Date.now().toString(36)}-${++seq}`;
-
-async function caught(promise: Promise<unknown>): Promise<KumoError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKumoError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 function instance(fake: GceFake, providerId: string): Record<string, unknown> {
   const rec = fake.instances.get(providerId);

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isKumoError, Throttled, type KumoError } from '../../../src/core/index.js';
+import { Throttled } from '../../../src/core/index.js';
 import {
   fixture,
   GLANCE,
@@ -10,6 +10,7 @@ import {
   NEUTRON,
   NOVA,
 } from './helpers.js';
+import { caught } from '../../support/caught.js';
 
 const NET = '3e1b6c39-4d5a-4f4e-9b7e-1a2b3c4d5e6f';
 const SERVER = '23dd8c5d-d4be-4693-b2e5-4e092f5be08a';
@@ -21,16 +22,6 @@ const REQUEST = {
   dc: 'ct-c1558c',
   pool: 'p1',
 };
-
-async function caught(promise: Promise<unknown>): Promise<KumoError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKumoError(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a kumo error');
-}
 
 /** Glance and Neutron as a create needs them: the ubuntu image, the network. */
 function mockImageAndNetwork(): void {
