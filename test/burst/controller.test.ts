@@ -253,10 +253,15 @@ describe('scaling down', () => {
     expect(w.of('burst.scale-up')).toHaveLength(1);
   });
 
-  it('keeps a cordoned machine that is taken back in the moment its last task ends', async () => {
+  /**
+   * A burst machine cordoned with 10-minute tasks; new work that fits only there comes
+   * 10 ms before they end, and `decisions` decisions are asked for at once: the first is
+   * under way when the tasks end (cloud calls take 50 ms), so the drain's release waits
+   * in line behind them, and the first takes the machine back.
+   */
+  async function takenBackAsItEmpties(decisions: number) {
     const w = await world({
       policy: { targets: [{ ...TARGET, sizes: ['cpu-8x16'] }] },
-      // Cloud calls take time, so a decision is still under way when the tasks end.
       cloud: { latency: { apiMs: 50, bootMs: 10_000, stopMs: 0, deleteMs: 0 } },
     });
     submit(w, 2, 30); // the base machine, for 30 minutes
@@ -266,19 +271,33 @@ describe('scaling down', () => {
     await w.tick(); // cordoned: nothing waits
     const [burst] = w.controller.machines();
     expect(w.scheduler.agent(burst!.id)?.status).toBe('draining');
-
     await w.advance(startedAt + 10 * MIN - 10 - w.clock.now());
-    submit(w, 2, 10); // fits nowhere but the cordoned machine
-    // A decision is under way when the machine's tasks end: its drain completes, and
-    // the decision takes it back for the new work. The drain's release must not follow.
-    const decision = w.controller.tick();
+    submit(w, 2, 10);
+    const queued = Array.from({ length: decisions }, () => w.controller.tick());
     await w.advance(20);
-    await drive(w.clock, decision);
+    await drive(w.clock, Promise.all(queued));
     await w.advance(1000);
-    expect(w.of('burst.reactivated')).toMatchObject([{ id: burst!.id }]);
+    return { w, id: burst!.id };
+  }
+
+  it('keeps a cordoned machine that is taken back in the moment its last task ends', async () => {
+    const { w, id } = await takenBackAsItEmpties(1);
+    expect(w.of('burst.reactivated')).toMatchObject([{ id }]);
     expect(w.of('burst.released')).toEqual([]);
-    expect(w.scheduler.agent(burst!.id)?.tasks).toBe(2);
+    expect(w.scheduler.agent(id)?.tasks).toBe(2);
     expect(w.jobs.stats()).toMatchObject({ finished: 2, running: 4, failed: 0 });
+  });
+
+  it('lets only the latest drain release it when a later decision cordons it again', async () => {
+    const { w, id } = await takenBackAsItEmpties(2);
+    expect(w.of('burst.reactivated')).toMatchObject([{ id }]);
+    expect(w.of('burst.drain').filter((d) => d.id === id)).toHaveLength(2);
+    expect(w.of('burst.released')).toEqual([]); // the first drain's release stood down
+    expect(w.jobs.stats()).toMatchObject({ running: 4, failed: 0 });
+    await w.advance(10 * MIN); // the new tasks end: the second drain releases it
+    await w.advance(1000);
+    expect(w.of('burst.released')).toMatchObject([{ id }]);
+    expect(w.jobs.stats()).toMatchObject({ finished: 4, failed: 0 });
   });
 });
 

@@ -116,6 +116,8 @@ interface Tracked {
   readonly createdAt: number;
   runningAt: number | undefined;
   idleSince: number | undefined;
+  /** Drains started so far: a drain's release acts only if no later one began. */
+  drains: number;
 }
 
 const ATTRIBUTE_OPS = new Set(['equals', 'in', 'notIn', 'spread']);
@@ -405,6 +407,7 @@ export class BurstController {
    */
   #startDrain(m: Tracked, reason: string, tasks: number, deadlineMs: number | undefined): void {
     m.state = 'draining';
+    const drain = ++m.drains;
     this.#emit({
       type: 'burst.drain',
       at: this.#clock.now(),
@@ -422,8 +425,9 @@ export class BurstController {
       drained.then(
         () =>
           void this.#serial(async () =>
-            // A decision queued before this one may have taken the machine back.
-            m.state === 'draining' ? this.#release(m, reason) : false,
+            // Decisions queued before this one may have taken the machine back (and
+            // drained it anew): only the latest drain, still on, releases it.
+            m.state === 'draining' && m.drains === drain ? this.#release(m, reason) : false,
           ).catch(() => undefined),
         () => {
           // The drain was cancelled (taken back into service) or the scheduler closed.
@@ -661,6 +665,7 @@ export class BurstController {
         createdAt: now,
         runningAt: undefined,
         idleSince: undefined,
+        drains: 0,
       };
       this.#machines.push(m);
       return { pm, c, m };
@@ -786,7 +791,8 @@ export class BurstController {
       candidates: this.#catalogs === undefined ? [] : pruneDominated(this.#candidatesNow()),
       perGroup: new Map(this.policy.targets.map((t) => [t.name, t.maxMachines])),
     });
-    const worth = (plan.currentPerHour * this.policy.consolidation.minSavingPercent) / 100;
+    // A share of the whole burst spend (machines maxRestartLoss left out count too).
+    const worth = (this.spendPerHour() * this.policy.consolidation.minSavingPercent) / 100;
     const repackSaving = plan.currentPerHour - plan.repackedPerHour;
     if (plan.savingPerHour < worth - 1e-9 && repackSaving < worth - 1e-9) {
       this.#lastSuggestion = '';
@@ -867,6 +873,7 @@ export class BurstController {
           createdAt: Number.isFinite(created) ? created : this.#clock.now(),
           runningAt: isRunning ? this.#clock.now() : undefined,
           idleSince: undefined,
+          drains: 0,
         });
       }
       if (running > 0) await this.#dc.syncAgents();

@@ -59,7 +59,11 @@ export function planConsolidation(input: ConsolidationInput): ConsolidationPlan 
     (a, b) => a.tasks.length - b.tasks.length || b.pricePerHour - a.pricePerHour,
   );
   const gone = new Set<string>();
+  // Machines that take moved tasks stay: emptying one too would strand what it took.
+  const receiving = new Set<string>();
   for (const m of order) {
+    if (receiving.has(m.id)) continue;
+    const used: string[] = [];
     const trial = rooms
       .filter((r) => r.id !== m.id && !gone.has(r.id))
       .map((r) => ({ ...r, available: { ...r.available } }));
@@ -70,6 +74,7 @@ export function planConsolidation(input: ConsolidationInput): ConsolidationPlan 
         ok = false;
         break;
       }
+      used.push(room.id);
       const a = room.available;
       a.cpus = Math.round((a.cpus - t.cpus) * 1000) / 1000;
       a.memoryMiB -= t.memoryMiB;
@@ -80,6 +85,7 @@ export function planConsolidation(input: ConsolidationInput): ConsolidationPlan 
     if (!ok) continue;
     removable.push(m.id);
     gone.add(m.id);
+    for (const id of used) receiving.add(id);
     // The room the moved tasks take is spoken for.
     for (const r of trial) {
       const live = rooms.find((x) => x.id === r.id)!;
