@@ -14,8 +14,8 @@
  *        0 ≤ z_j ≤ 1,  x ≥ 0
  *
  * over the trace's rows j (a row's tasks are alike, so z_j is the share of them on the
- * base pools) and buckets of Δ seconds; a row counts in a bucket only when it runs for
- * all of it, which can only lower the result (the bound stays a bound).
+ * base pools) and the spans b (of Δ_b seconds) between consecutive submissions and ends,
+ * in each of which the same rows run.
  */
 import * as highsModule from 'highs';
 import type { BoundCandidate, BoundVector } from '../src/logical-dc/index.js';
@@ -52,21 +52,29 @@ export async function nonPreemptiveLowerBound(
   rows: readonly TraceRow[],
   base: BoundVector,
   candidates: readonly BoundCandidate[],
-  bucketS = 30,
 ): Promise<number> {
-  const end = Math.max(0, ...rows.map((r) => r.submit_s + r.duration_s));
-  const buckets: number[][] = Array.from({ length: Math.ceil(end / bucketS) }, () => []);
-  rows.forEach((r, j) => {
-    const stop = r.submit_s + r.duration_s;
-    for (let b = Math.ceil(r.submit_s / bucketS); (b + 1) * bucketS <= stop; b++)
-      buckets[b]!.push(j);
-  });
+  for (const res of RESOURCES)
+    if (
+      rows.some((r) => res.of(r) > 0) &&
+      res.cap(base) === 0 &&
+      !candidates.some((c) => res.cap(c.capacity) > 0)
+    )
+      throw new Error(`rows need ${res.key}, which neither the base pools nor any size has`);
+  const times = [...new Set(rows.flatMap((r) => [r.submit_s, r.submit_s + r.duration_s]))].sort(
+    (a, b) => a - b,
+  );
   const objective: string[] = [];
   const constraints: string[] = [];
-  buckets.forEach((active, b) => {
-    if (active.length === 0) return;
+  for (let b = 0; b + 1 < times.length; b++) {
+    const from = times[b]!;
+    const to = times[b + 1]!;
+    const active: number[] = [];
+    rows.forEach((r, j) => {
+      if (r.submit_s <= from && r.submit_s + r.duration_s >= to) active.push(j);
+    });
+    if (active.length === 0) continue;
     candidates.forEach((c, k) =>
-      objective.push(`${((c.pricePerHour * bucketS) / 3600).toExponential(12)} x${b}_${k}`),
+      objective.push(`${((c.pricePerHour * (to - from)) / 3600).toExponential(12)} x${b}_${k}`),
     );
     for (const res of RESOURCES) {
       let demand = 0;
@@ -81,12 +89,10 @@ export async function nonPreemptiveLowerBound(
       const bought = candidates
         .map((c, k) => (res.cap(c.capacity) === 0 ? '' : `${res.cap(c.capacity)} x${b}_${k}`))
         .filter((t) => t !== '');
-      const limit = res.cap(base);
-      constraints.push(` base_${b}_${res.key}: ${onBase.join(' + ')} <= ${limit}`);
+      constraints.push(` base_${b}_${res.key}: ${onBase.join(' + ')} <= ${res.cap(base)}`);
       constraints.push(` need_${b}_${res.key}: ${[...bought, ...onBase].join(' + ')} >= ${demand}`);
     }
-  });
-  if (objective.length === 0) return 0;
+  }
   const lp = [
     'Minimize',
     ` cost: ${objective.join(' + ')}`,

@@ -145,8 +145,8 @@ export class BatchPoller<V> {
         w.reject(
           new Timeout(`timed out waiting for ${w.what}`, {
             ...(this.#options.provider === undefined ? {} : { provider: this.#options.provider }),
-            // The caller's time is used up: a retry wrapper repeating the call would only
-            // wait as long again. The caller decides (same idempotency key: no duplicates).
+            // The wait used its whole deadline: a retry wrapper repeating the call would
+            // only wait as long again. The caller decides (same idempotency key: no duplicates).
             retryable: false,
           }),
         );

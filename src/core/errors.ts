@@ -172,7 +172,12 @@ export class ProviderError extends KumoError {
   }
 }
 
-/** Waiting took too long. The operation may still have happened: retry with the same idempotency key. */
+/**
+ * Waiting took too long. The operation may still have happened: call again with the same
+ * idempotency key. Retryable by default (a dropped or slow call); a wait that used up
+ * its own deadline says `retryable: false`, so retry wrappers do not wait all over again
+ * — the caller decides whether to spend that time once more.
+ */
 export class Timeout extends KumoError {
   readonly code = 'Timeout' as const;
   constructor(message: string, options: KumoErrorOptions = {}) {

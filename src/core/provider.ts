@@ -104,7 +104,7 @@ export interface Provider {
    * Creates `count` machines, tagged with the request's ownership tags. Rule 1 applies.
    * @throws ValidationError for a bad spec or a size that cannot fit; NotFound for an
    *   unknown image; InsufficientCapacity; QuotaExceeded; Timeout when waiting ran out
-   *   (retry with the same key).
+   *   (not retryable: call again with the same key if more time is wanted).
    */
   createMachines(
     request: CreateMachinesRequestInput | CreateMachinesRequest,

@@ -25,7 +25,8 @@ export interface ProviderCallEvent {
 
 /**
  * Wraps every method of `provider` in {@link retry}: retryable errors (throttling,
- * 5xx, timeouts) are tried again with full-jitter backoff, others pass straight
+ * 5xx, dropped calls) are tried again with full-jitter backoff, others — a wait that
+ * ran out of its time among them — pass straight
  * through. Safe for `createMachines` because of rule 1: a retry with the same
  * idempotency key finds what the first try made.
  *

@@ -42,7 +42,11 @@ export interface SimulationReport {
     readonly submitted: number;
     readonly finished: number;
     readonly failed: number;
-    /** Restartable tasks stopped by their machine (consolidation) and run again elsewhere. */
+    /**
+     * Moves of restartable tasks: times one was stopped by its machine (a consolidation
+     * drain, a drain deadline, a lost machine) and run again elsewhere; a task may move
+     * more than once. Waits count to a task's first start only.
+     */
     readonly moved: number;
     /** Tasks that never started before the simulation ended. */
     readonly neverStarted: number;

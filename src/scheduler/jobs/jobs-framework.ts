@@ -36,13 +36,14 @@ export interface JobDemand {
   readonly waitedMs: number;
 }
 
-/** Totals over all jobs. */
 /** How a task ends when its machine ends it (not the task itself). */
 const MACHINE_ENDED = new Set<string | undefined>([
   'DRAIN_DEADLINE',
   'AGENT_LOST',
   'AGENT_REMOVED',
 ]);
+
+/** Totals over all jobs. */
 
 export interface JobsStats {
   readonly jobs: number;
@@ -53,7 +54,7 @@ export interface JobsStats {
   readonly finished: number;
   readonly failed: number;
   readonly cancelled: number;
-  /** Restartable tasks stopped by their machine and queued again. */
+  /** Times a restartable task was stopped by its machine and queued again. */
   readonly moved: number;
 }
 
