@@ -742,17 +742,18 @@ export class BurstController {
    * answers the drain notice), the rest run to the deadline and are killed there.
    */
   #consolidate(now: number, drained: string[], cooled: boolean): void {
-    const tasks = this.#scheduler.snapshot().tasks;
+    const withTasks = this.#machines.filter((m) => {
+      if (m.state !== 'active' && m.state !== 'draining') return false;
+      return (this.#scheduler.agent(m.id)?.tasks ?? 0) > 0;
+    });
+    // The whole scheduler's copy, only when some burst machine has tasks to look at.
+    const tasks = withTasks.length === 0 ? [] : this.#scheduler.snapshot().tasks;
     const maxLoss = this.policy.consolidation.maxRestartLoss;
     // Machines with a task older than maxRestartLoss stay as they are (and keep their room).
     const tooOld = new Set<string>();
     if (maxLoss !== undefined)
       for (const t of tasks) if (now - t.launchedAt > maxLoss) tooOld.add(t.agentId);
-    const busy = this.#machines.filter((m) => {
-      if (m.state !== 'active' && m.state !== 'draining') return false;
-      if (tooOld.has(m.id)) return false;
-      return (this.#scheduler.agent(m.id)?.tasks ?? 0) > 0;
-    });
+    const busy = withTasks.filter((m) => !tooOld.has(m.id));
     if (busy.length === 0) {
       this.#lastSuggestion = '';
       return;

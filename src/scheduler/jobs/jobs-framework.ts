@@ -44,7 +44,6 @@ const MACHINE_ENDED = new Set<string | undefined>([
 ]);
 
 /** Totals over all jobs. */
-
 export interface JobsStats {
   readonly jobs: number;
   readonly pending: number;
