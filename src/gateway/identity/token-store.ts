@@ -51,7 +51,9 @@ export class TokenStore {
     this.#purge();
     const now = this.#clock.now();
     const expires = Math.min(now + ttlMs, from?.expiresAt.getTime() ?? Number.POSITIVE_INFINITY);
-    const token = randomBytes(32).toString('base64url');
+    // A letter first: base64url may start with "-", and a command line then takes the
+    // token for an option (`openstack token revoke -Xy…` fails with a usage error).
+    const token = `k${randomBytes(32).toString('base64url')}`;
     const auditId = randomBytes(16).toString('base64url').slice(0, 22);
     const full: AuthContext = {
       ...context,
