@@ -196,7 +196,7 @@ describe('the jobs framework', () => {
 
   describe('restartable jobs', () => {
     /** Two tasks on a1 for 10 s; a2 has room for them. */
-    async function twoOnA1(restartable: boolean) {
+    async function twoOnA1(restartable: boolean, maxMoves?: number) {
       const w = setup();
       w.scheduler.addAgent(agent('a1', 4));
       const id = w.jobs.submit({
@@ -205,6 +205,7 @@ describe('the jobs framework', () => {
         resources: { cpus: 1, memoryMiB: 256 },
         durationMs: 10_000,
         restartable,
+        ...(maxMoves === undefined ? {} : { maxMoves }),
       });
       await w.flush();
       w.scheduler.addAgent(agent('a2', 4));
@@ -237,6 +238,43 @@ describe('the jobs framework', () => {
       expect(jobs.job(id)).toMatchObject({ moved: 2, failed: 0, running: 2 });
       await flush(10_000);
       expect(await jobs.wait(id)).toMatchObject({ state: 'finished', finished: 2 });
+    });
+
+    it('uses a retry when a task already moved maxMoves times loses its machine again', async () => {
+      const { scheduler, jobs, flush, id } = await twoOnA1(true, 1);
+      scheduler.markAgentLost('a1');
+      await flush();
+      expect(jobs.job(id)).toMatchObject({ moved: 2, running: 2 });
+      scheduler.markAgentLost('a2');
+      await flush();
+      expect(await jobs.wait(id)).toMatchObject({ state: 'failed', failed: 2, moved: 2 });
+    });
+
+    it('lets a task already moved maxMoves times run on its drained machine', async () => {
+      const { scheduler, jobs, flush, placements, id } = await twoOnA1(true, 0);
+      void scheduler.drainAgent('a1', { deadlineMs: 60_000 });
+      await flush();
+      expect(placements().map((p) => p.agent)).toEqual(['a1', 'a1']);
+      await flush(10_000);
+      expect(await jobs.wait(id)).toMatchObject({ state: 'finished', finished: 2, moved: 0 });
+    });
+
+    it('moves only the tasks on the drained machine', async () => {
+      const { scheduler, jobs, flush, placements, id } = await twoOnA1(true);
+      const other = jobs.submit({
+        name: 'elsewhere',
+        tasks: 1,
+        resources: { cpus: 1, memoryMiB: 256 },
+        durationMs: 10_000,
+        restartable: true,
+        constraints: [{ op: 'equals', attribute: 'hostname', value: 'a2' }],
+      });
+      await flush();
+      await scheduler.drainAgent('a2', { deadlineMs: 60_000 });
+      await flush();
+      expect(jobs.job(id)).toMatchObject({ moved: 0, running: 2 });
+      expect(jobs.job(other)).toMatchObject({ moved: 1, running: 0, pending: 1 });
+      expect(placements().filter((p) => p.agent === 'a1')).toHaveLength(2);
     });
 
     it('counts a task of an ordinary job killed at the drain deadline as failed', async () => {

@@ -101,7 +101,9 @@ export type BurstTargetInput = z.input<typeof BurstTargetSchema>;
  *   on fewer or cheaper machines, and say so as an event; with `act: true`, drain the
  *   machines that are not needed (their tasks get `drainDeadline` to finish; tasks of
  *   `restartable` jobs move to the free room at once, so the machine goes now);
- *   `maxRestartLoss` keeps it to machines whose tasks are all younger than that.
+ *   `maxRestartLoss` keeps it to machines whose tasks are all younger than that (a task
+ *   moves at most its job's `maxMoves` times, so consolidation costs it at most that many
+ *   times as much work).
  *
  * @example
  * ```yaml

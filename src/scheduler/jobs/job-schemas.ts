@@ -74,6 +74,14 @@ export const JobSpecSchema = z
      * runs to its end or to the deadline.
      */
     restartable: z.boolean().default(false),
+    /**
+     * How many times one task of a restartable job may be moved (stopped by its
+     * machine and queued again without a retry). A task moved this often runs to its
+     * end on a drained machine, and a later end by its machine uses a retry like any
+     * failure, so a task whose machines keep failing under it cannot loop for ever.
+     * Default 5.
+     */
+    maxMoves: z.number().int('maxMoves is a whole number').min(0).max(1000).default(5),
   })
   .strict();
 export type JobSpec = z.output<typeof JobSpecSchema>;

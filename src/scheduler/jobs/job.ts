@@ -39,6 +39,8 @@ export interface LiveTask {
   readonly index: number;
   readonly attempt: number;
   readonly run: number;
+  /** Times this task was moved before this run. */
+  readonly moves: number;
   readonly agentId: string;
   readonly hostname: string;
   /** The task's values of the job's spread attributes, in constraint order. */
@@ -53,6 +55,8 @@ export interface QueuedTask {
   readonly index: number;
   readonly attempt: number;
   readonly run: number;
+  /** Times this task was moved so far. */
+  readonly moves: number;
   readonly readyAt: number;
 }
 
@@ -144,7 +148,7 @@ export class Job {
       }
       return t;
     }
-    return { index: this.nextFresh++, attempt: 0, run: 0, readyAt: this.submittedAt };
+    return { index: this.nextFresh++, attempt: 0, run: 0, moves: 0, readyAt: this.submittedAt };
   }
 
   /** Drops everything still waiting (cancel); returns how many. */

@@ -85,6 +85,8 @@ export class JobsFramework {
   #seq = 0;
   #suppressed = false;
   readonly #timers = new Set<() => void>();
+  /** Live tasks of restartable jobs by agent, so a drain notice finds them at once. */
+  readonly #restartableTasks = new Map<string, Set<LiveTask>>();
 
   constructor(scheduler: Scheduler, options: JobsFrameworkOptionsInput = {}) {
     const o = parse(JobsFrameworkOptionsSchema, options, 'jobs framework options');
@@ -315,12 +317,14 @@ export class JobsFramework {
           index: q.index,
           attempt: q.attempt,
           run: q.run,
+          moves: q.moves,
           agentId: offer.agentId,
           hostname: offer.hostname,
           spreadValues,
           running: false,
         };
         job.liveTasks[q.index] = live;
+        if (spec.restartable) this.#restartableOn(offer.agentId).add(live);
         job.live++;
         job.count(live, 1);
         job.launches++;
@@ -355,6 +359,7 @@ export class JobsFramework {
       return;
     }
     job.liveTasks[live.index] = undefined;
+    if (job.spec.restartable) this.#dropRestartable(live);
     job.live--;
     job.count(live, -1);
     if (live.running) job.running--;
@@ -364,15 +369,18 @@ export class JobsFramework {
       status.state === 'DROPPED' ||
       (job.spec.restartable &&
         status.state !== 'FAILED' &&
-        (live.moving === true || MACHINE_ENDED.has(status.reason)))
+        (live.moving === true ||
+          (MACHINE_ENDED.has(status.reason) && live.moves < job.spec.maxMoves)))
     ) {
       // Never started (offer gone, agent draining), or a restartable task its machine
       // ended: queued again, no retry used up.
-      if (status.state !== 'DROPPED') job.moved++;
+      const moved = status.state !== 'DROPPED';
+      if (moved) job.moved++;
       job.retryReady.push({
         index: live.index,
         attempt: live.attempt,
         run: live.run + 1,
+        moves: live.moves + (moved ? 1 : 0),
         readyAt: this.#clock.now(),
       });
       this.#enqueue(job);
@@ -386,16 +394,26 @@ export class JobsFramework {
    * are stopped now and queued again, so the machine can go at once; the rest run on.
    */
   #onDrainNotices(notices: readonly InverseOffer[]): void {
-    const agents = new Set(notices.filter((n) => n.deadline !== undefined).map((n) => n.agentId));
-    if (agents.size === 0) return;
-    for (const job of this.#jobs.values()) {
-      if (!job.spec.restartable || job.live === 0) continue;
-      for (const live of job.liveTasks) {
-        if (live === undefined || live.moving === true || !agents.has(live.agentId)) continue;
+    for (const notice of notices) {
+      if (notice.deadline === undefined) continue;
+      for (const live of this.#restartableTasks.get(notice.agentId) ?? []) {
+        if (live.moving === true || live.moves >= live.job.spec.maxMoves) continue;
         live.moving = true;
         this.#handle.kill(live.id);
       }
     }
+  }
+
+  /** The live restartable tasks on an agent (made on first use). */
+  #restartableOn(agentId: string): Set<LiveTask> {
+    let set = this.#restartableTasks.get(agentId);
+    if (set === undefined) this.#restartableTasks.set(agentId, (set = new Set()));
+    return set;
+  }
+
+  #dropRestartable(live: LiveTask): void {
+    const set = this.#restartableTasks.get(live.agentId);
+    if (set?.delete(live) === true && set.size === 0) this.#restartableTasks.delete(live.agentId);
   }
 
   /** The live task a task id (`<job id>.<index>.<run>`) names, if any. */
@@ -421,6 +439,7 @@ export class JobsFramework {
         index: live.index,
         attempt: live.attempt + 1,
         run: live.run + 1,
+        moves: live.moves,
         readyAt: this.#clock.now(),
       });
       this.#enqueue(job);
