@@ -60,19 +60,25 @@ export async function nonPreemptiveLowerBound(
       !candidates.some((c) => res.cap(c.capacity) > 0)
     )
       throw new Error(`rows need ${res.key}, which neither the base pools nor any size has`);
-  const times = [...new Set(rows.flatMap((r) => [r.submit_s, r.submit_s + r.duration_s]))].sort(
-    (a, b) => a - b,
-  );
+  const times = [...new Set(rows.flatMap((r) => [r.submit_s, end(r)]))].sort((a, b) => a - b);
+  // A sweep over the span boundaries keeps the rows running in each span.
+  const byStart = rows.map((_, j) => j).sort((a, b) => rows[a]!.submit_s - rows[b]!.submit_s);
+  const byEnd = rows.map((_, j) => j).sort((a, b) => end(rows[a]!) - end(rows[b]!));
+  const running = new Set<number>();
+  let started = 0;
+  let ended = 0;
   const objective: string[] = [];
   const constraints: string[] = [];
   for (let b = 0; b + 1 < times.length; b++) {
     const from = times[b]!;
     const to = times[b + 1]!;
-    const active: number[] = [];
-    rows.forEach((r, j) => {
-      if (r.submit_s <= from && r.submit_s + r.duration_s >= to) active.push(j);
-    });
-    if (active.length === 0) continue;
+    // Starts first, so a row of no duration is added and taken out at once.
+    for (; started < byStart.length && rows[byStart[started]!]!.submit_s <= from; started++)
+      running.add(byStart[started]!);
+    for (; ended < byEnd.length && end(rows[byEnd[ended]!]!) <= from; ended++)
+      running.delete(byEnd[ended]!);
+    if (running.size === 0) continue;
+    const active = [...running];
     candidates.forEach((c, k) =>
       objective.push(`${((c.pricePerHour * (to - from)) / 3600).toExponential(12)} x${b}_${k}`),
     );
@@ -107,4 +113,8 @@ export async function nonPreemptiveLowerBound(
   if (solution.Status !== 'Optimal')
     throw new Error(`the non-preemptive bound's program ended ${solution.Status}`);
   return solution.ObjectiveValue;
+}
+
+function end(row: TraceRow): number {
+  return row.submit_s + row.duration_s;
 }
