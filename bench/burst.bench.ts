@@ -46,6 +46,7 @@ import {
 } from '../src/logical-dc/index.js';
 import {
   loadTrace,
+  overBaseSteps,
   simulate,
   type SimulationReport,
   type TraceRow,
@@ -103,29 +104,9 @@ function staticPeakUsd(
   base: Record<(typeof BOUND_DIMENSIONS)[number], number>,
   candidates: readonly BoundCandidate[],
 ): { usd: number; perHour: number } {
-  const events = rows.flatMap((row) => [
-    { t: row.submit_s, sign: 1, row },
-    { t: row.submit_s + row.duration_s, sign: -1, row },
-  ]);
-  events.sort((a, b) => a.t - b.t || a.sign - b.sign);
-  const demand = { cpus: 0, memoryMiB: 0, gpus: 0, diskGiB: 0 };
   let peak = 0;
-  for (let i = 0; i < events.length;) {
-    const t = events[i]!.t;
-    for (; i < events.length && events[i]!.t === t; i++) {
-      const { sign, row } = events[i]!;
-      demand.cpus += sign * row.cpus * row.count;
-      demand.memoryMiB += sign * row.memory_mib * row.count;
-      demand.gpus += sign * row.gpus * row.count;
-    }
-    const over = {
-      cpus: Math.max(0, demand.cpus - base.cpus),
-      memoryMiB: Math.max(0, demand.memoryMiB - base.memoryMiB),
-      gpus: Math.max(0, demand.gpus - base.gpus),
-      diskGiB: 0,
-    };
+  for (const { over } of overBaseSteps(rows, base))
     peak = Math.max(peak, fractionalLowerBound(over, candidates));
-  }
   const first = Math.min(...rows.map((r) => r.submit_s));
   const last = Math.max(...rows.map((r) => r.submit_s + r.duration_s));
   return { usd: (peak * (last - first)) / 3600, perHour: peak };

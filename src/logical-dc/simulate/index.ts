@@ -4,5 +4,5 @@ export * from './trace-generator.js';
 export * from './simulation.js';
 export * from './report.js';
 export { renderReportHtml, svgChart } from './report-html.js';
-export { costLowerBound } from './lower-bound.js';
+export { costLowerBound, overBaseSteps, type OverBaseStep } from './lower-bound.js';
 export { percentile, StepIntegral } from './metrics.js';

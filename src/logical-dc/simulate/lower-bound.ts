@@ -14,6 +14,52 @@ import {
 } from '../burst/fractional-bound.js';
 import type { TraceRow } from './trace.js';
 
+/** Demand beyond the base pools over a stretch of the trace, from `t` to the next step. */
+export interface OverBaseStep {
+  readonly t: number;
+  readonly over: BoundVector;
+}
+
+/**
+ * The demand the base pools cannot hold, at every submission and end of the trace
+ * (tasks running from submission for their duration), in time order; the last step
+ * has nothing running.
+ *
+ * @example
+ * ```ts
+ * for (const { t, over } of overBaseSteps(rows, base)) console.log(t, over.cpus);
+ * ```
+ */
+export function* overBaseSteps(
+  rows: readonly TraceRow[],
+  base: BoundVector,
+): Generator<OverBaseStep> {
+  const events: { t: number; sign: 1 | -1; row: TraceRow }[] = [];
+  for (const row of rows) {
+    events.push({ t: row.submit_s, sign: 1, row });
+    events.push({ t: row.submit_s + row.duration_s, sign: -1, row });
+  }
+  events.sort((a, b) => a.t - b.t || a.sign - b.sign);
+  const demand = { cpus: 0, memoryMiB: 0, gpus: 0, diskGiB: 0 };
+  for (let i = 0; i < events.length;) {
+    const t = events[i]!.t;
+    for (; i < events.length && events[i]!.t === t; i++) {
+      const { sign, row } = events[i]!;
+      demand.cpus += sign * row.cpus * row.count;
+      demand.memoryMiB += sign * row.memory_mib * row.count;
+      demand.gpus += sign * row.gpus * row.count;
+    }
+    // Rounded to 1/1000, so sums of fractional CPUs come back to 0 and cache alike.
+    const over = Object.fromEntries(
+      BOUND_DIMENSIONS.map((d) => [
+        d,
+        Math.max(0, Math.round((demand[d] - base[d]) * 1000) / 1000),
+      ]),
+    ) as Record<(typeof BOUND_DIMENSIONS)[number], number>;
+    yield { t, over };
+  }
+}
+
 /**
  * USD the trace costs at least, beyond `base` capacity.
  *
@@ -28,33 +74,13 @@ export function costLowerBound(
   candidates: readonly BoundCandidate[],
 ): number {
   const pruned = pruneDominated(candidates);
-  const events: { t: number; sign: 1 | -1; row: TraceRow }[] = [];
-  for (const row of rows) {
-    events.push({ t: row.submit_s, sign: 1, row });
-    events.push({ t: row.submit_s + row.duration_s, sign: -1, row });
-  }
-  events.sort((a, b) => a.t - b.t || a.sign - b.sign);
-  const demand = { cpus: 0, memoryMiB: 0, gpus: 0, diskGiB: 0 };
   const cache = new Map<string, number>();
   let usd = 0;
   let last = 0;
   let rate = 0;
-  for (let i = 0; i < events.length;) {
-    const t = events[i]!.t;
+  for (const { t, over } of overBaseSteps(rows, base)) {
     usd += (rate * (t - last)) / 3600;
     last = t;
-    for (; i < events.length && events[i]!.t === t; i++) {
-      const { sign, row } = events[i]!;
-      demand.cpus += sign * row.cpus * row.count;
-      demand.memoryMiB += sign * row.memory_mib * row.count;
-      demand.gpus += sign * row.gpus * row.count;
-    }
-    const over = Object.fromEntries(
-      BOUND_DIMENSIONS.map((d) => [
-        d,
-        Math.max(0, Math.round((demand[d] - base[d]) * 1000) / 1000),
-      ]),
-    ) as Record<(typeof BOUND_DIMENSIONS)[number], number>;
     const key = `${over.cpus}|${over.memoryMiB}|${over.gpus}|${over.diskGiB}`;
     let r = cache.get(key);
     if (r === undefined) {
