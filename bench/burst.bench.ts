@@ -19,11 +19,14 @@
  * `burst.static_peak_vs_lb.<trace>` and `burst.ffd_fixed_vs_lb.<trace>`.
  * Targets: cost within 10 % of the bound; p95 wait ≤ boot time + two decision intervals.
  *
- * Two more figures explain the gap:
+ * Three more figures explain the gap:
  * - `burst.np_bound_vs_lb.<trace>`: the same bound when no task may move once started
  *   (bench/np-bound.ts, a linear program solved with HiGHS) over (c): how much of kumo's
  *   gap a policy pays just for not moving work — the rest is what it does not know of
  *   the future;
+ * - `burst.spend_while_base_fits.<trace>`: the share of kumo's burst money spent while the
+ *   trace's demand fits the base pools — burst machines finishing work they took at a
+ *   peak — with how busy base and burst machines are at heavy demand (in its note);
  * - `burst.restartable_vs_lb.<trace>`: kumo when the trace's tasks are restartable and
  *   consolidation acts ({@link RESTARTABLE_CONSOLIDATION}): tasks younger than five
  *   minutes move off burst machines into free room, so the machines go early.
@@ -61,6 +64,8 @@ const TRACES = ['steady', 'diurnal', 'spiky'] as const;
 /** Baseline (b)'s one size, and the one GPU size GPU tasks need. */
 const FIXED_SIZE = 'std-8x32';
 const GPU_SIZE = 'gpu-4x16-1g';
+/** Demand beyond the base pools, in vCPUs, from which `spendByDemand` calls it heavy. */
+const HEAVY_CPUS = 48;
 /** Consolidation for the restartable run: every decision, any saving, tasks under 5 min old. */
 const RESTARTABLE_CONSOLIDATION = {
   act: true,
@@ -110,6 +115,45 @@ function staticPeakUsd(
   const first = Math.min(...rows.map((r) => r.submit_s));
   const last = Math.max(...rows.map((r) => r.submit_s + r.duration_s));
   return { usd: (peak * (last - first)) / 3600, perHour: peak };
+}
+
+/**
+ * When kumo's burst money goes, read from the report's samples against the trace's own
+ * demand: the share spent while the trace's demand fits the base pools (machines
+ * finishing earlier work), and how busy base and burst machines are while demand beyond
+ * the base pools is at least `heavyCpus` vCPUs.
+ */
+function spendByDemand(
+  report: SimulationReport,
+  rows: readonly TraceRow[],
+  base: Record<(typeof BOUND_DIMENSIONS)[number], number>,
+  heavyCpus: number,
+): { whileFitsShare: number; heavyBaseBusy: number; heavyBurstBusy: number } {
+  const steps = [...overBaseSteps(rows, base)];
+  let k = 0;
+  let fits = 0;
+  let total = 0;
+  const heavy = { base: 0, baseCap: 0, burst: 0, burstCap: 0 };
+  for (let i = 1; i < report.series.length; i++) {
+    const from = report.series[i - 1]!;
+    while (k + 1 < steps.length && steps[k + 1]!.t <= from.t) k++;
+    const over = steps[k]!.t <= from.t ? steps[k]!.over : undefined;
+    const usd = report.series[i]!.burstCostUsd - from.burstCostUsd;
+    total += usd;
+    if (over === undefined || (over.cpus === 0 && over.memoryMiB === 0 && over.gpus === 0))
+      fits += usd;
+    else if (over.cpus >= heavyCpus) {
+      heavy.base += from.baseUsedCpus;
+      heavy.baseCap += from.baseCpus;
+      heavy.burst += from.burstUsedCpus;
+      heavy.burstCap += from.burstCpus;
+    }
+  }
+  return {
+    whileFitsShare: total > 0 ? fits / total : 0,
+    heavyBaseBusy: heavy.baseCap > 0 ? heavy.base / heavy.baseCap : 0,
+    heavyBurstBusy: heavy.burstCap > 0 ? heavy.burst / heavy.burstCap : 0,
+  };
 }
 
 /** What the base pools hold: their sizes' resources times their counts. */
@@ -172,6 +216,7 @@ function traceBench(trace: (typeof TRACES)[number]): Bench {
       const candidates = await boundCandidates(file, policy);
       const stat = staticPeakUsd(rows, base, candidates);
       const np = await nonPreemptiveLowerBound(rows, base, candidates);
+      const when = spendByDemand(kumo, rows, base, HEAVY_CPUS);
 
       // Boot time as the sim providers are configured (latency.bootMs of the targets' clouds).
       const bootMs = Math.max(
@@ -202,6 +247,12 @@ function traceBench(trace: (typeof TRACES)[number]): Bench {
           value: round(np / lb, 3),
           unit: '×',
           note: `no task moves once started: at least ${usd(np)}; kumo is ×${round(kumo.cost.burstUsd / np, 3)} of it. Kumo's burst money: ${usd(kumo.cost.burstBreakdown.busyUsd)} running tasks, ${usd(kumo.cost.burstBreakdown.bootUsd)} booting, ${usd(kumo.cost.burstBreakdown.idleUsd)} idle`,
+        },
+        {
+          name: `burst.spend_while_base_fits.${trace}`,
+          value: round(100 * when.whileFitsShare, 1),
+          unit: '%',
+          note: `kumo's burst money spent while the trace's demand fits the base pools; while demand beyond them is ≥ ${HEAVY_CPUS} vCPU, base machines are ${round(100 * when.heavyBaseBusy, 1)} % busy and burst machines ${round(100 * when.heavyBurstBusy, 1)} % (by vCPU)`,
         },
         {
           name: `burst.restartable_vs_lb.${trace}`,
