@@ -209,7 +209,13 @@ export class BurstController {
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
-    await this.#serial(() => this.#recover());
+    try {
+      await this.#serial(() => this.#recover());
+    } catch (err) {
+      // Not running: the caller may start again once what failed (the store, a cloud) is back.
+      this.#running = false;
+      throw err;
+    }
     this.#armAt(this.#clock.now());
   }
 
@@ -475,13 +481,18 @@ export class BurstController {
   async #release(m: Tracked, reason: string): Promise<boolean> {
     if (!this.#machines.includes(m)) return false;
     m.state = 'releasing';
-    if (this.#scheduler.agent(m.id) !== undefined) this.#scheduler.removeAgent(m.id);
+    // The agent stays, drained, until the machine is gone: were it removed first, a
+    // failed delete would leave a running machine that the next sync of agents makes
+    // an agent again, which takes work that the retried release would then kill.
+    if (this.#scheduler.agent(m.id)?.status === 'active')
+      this.#scheduler.drainAgent(m.id).catch(() => undefined);
     try {
       await this.#adHoc.delete(burstGroup(m.target), m.id);
     } catch (err) {
       this.#warn(`cannot release ${m.id} yet (${errorMessage(err)}); retried at the next decision`);
       return false;
     }
+    if (this.#scheduler.agent(m.id) !== undefined) this.#scheduler.removeAgent(m.id);
     this.#untrack(m);
     const now = this.#clock.now();
     const lifetimeS = (now - m.createdAt) / 1000;
@@ -835,51 +846,83 @@ export class BurstController {
   // --- helpers -------------------------------------------------------------------
 
   async #recover(): Promise<void> {
-    this.#recovered ??= (async () => {
-      // dc.machines() opens the store; the snapshot then shows the journal too.
-      await this.#dc.machines();
-      const snapshot = await this.#dc.store.read();
-      if (snapshot.intents.some((i) => targetOfPool(i.pool ?? '') !== undefined))
-        await this.#adHoc.resume();
-      const machines = await this.#dc.machines({ status: 'present' });
-      let running = 0;
-      for (const m of machines) {
-        const target = targetOfPool(m.pool);
-        if (target === undefined || this.#machines.some((t) => t.id === m.id)) continue;
-        if (m.state === 'terminated' || m.state === 'error') continue;
-        const isRunning = m.state === 'running';
-        running += isRunning ? 1 : 0;
-        const created = Date.parse(m.createdAt);
-        this.#machines.push({
-          key: m.labels['kumo-key'] ?? m.id,
-          id: m.id,
-          target,
-          provider: m.provider,
-          size: m.size,
-          zone: m.zone,
-          spot: m.spot,
-          pricePerHour: m.pricePerHour ?? 0,
-          resources: m.resources,
-          attributes: {
-            provider: m.provider,
-            region: m.region,
-            zone: m.zone,
-            pool: m.pool,
-            spot: m.spot,
-            ...(m.pricePerHour === undefined ? {} : { pricePerHour: m.pricePerHour }),
-            labels: {},
-          },
-          state: isRunning ? 'active' : 'booting',
-          uncertain: false,
-          createdAt: Number.isFinite(created) ? created : this.#clock.now(),
-          runningAt: isRunning ? this.#clock.now() : undefined,
-          idleSince: undefined,
-          drains: 0,
-        });
-      }
-      if (running > 0) await this.#dc.syncAgents();
-    })();
+    // A failed recovery is forgotten, so the next start or tick tries again.
+    this.#recovered ??= this.#recoverOnce().catch((err: unknown) => {
+      this.#recovered = undefined;
+      throw err;
+    });
     return this.#recovered;
+  }
+
+  async #recoverOnce(): Promise<void> {
+    // dc.machines() opens the store; the snapshot then shows the journal too.
+    await this.#dc.machines();
+    const snapshot = await this.#dc.store.read();
+    const burstIds = new Set(
+      snapshot.machines.filter((r) => targetOfPool(r.pool) !== undefined).map((r) => r.id),
+    );
+    const unfinished = snapshot.intents.some((i) =>
+      i.kind === 'create'
+        ? targetOfPool(i.pool ?? '') !== undefined
+        : (i.machineIds ?? []).some((id) => burstIds.has(id)),
+    );
+    if (unfinished)
+      try {
+        await this.#adHoc.resume();
+      } catch (err) {
+        // A delete that fails again is retried with the machine's release below.
+        this.#warn(`cannot finish the burst work a previous run left yet: ${errorMessage(err)}`);
+      }
+    // A machine being deleted stays in state until its group is listed without it.
+    const deleting = new Set(
+      (await this.#dc.machines({ status: 'deleting' })).flatMap((m) => {
+        const target = targetOfPool(m.pool);
+        return target === undefined ? [] : [burstGroup(target)];
+      }),
+    );
+    for (const group of deleting)
+      await this.#adHoc.list(group).catch((err: unknown) => {
+        this.#warn(`cannot list burst machines of ${group}: ${errorMessage(err)}`);
+      });
+    const machines = await this.#dc.machines({ status: ['present', 'deleting'] });
+    let running = 0;
+    for (const m of machines) {
+      const target = targetOfPool(m.pool);
+      if (target === undefined || this.#machines.some((t) => t.id === m.id)) continue;
+      // Being deleted: still billed and counted against the budget until it goes.
+      const releasing = m.status === 'deleting';
+      if (!releasing && (m.state === 'terminated' || m.state === 'error')) continue;
+      const isRunning = m.state === 'running';
+      running += isRunning ? 1 : 0;
+      const created = Date.parse(m.createdAt);
+      this.#machines.push({
+        key: m.labels['kumo-key'] ?? m.id,
+        id: m.id,
+        target,
+        provider: m.provider,
+        size: m.size,
+        zone: m.zone,
+        spot: m.spot,
+        pricePerHour: m.pricePerHour ?? 0,
+        resources: m.resources,
+        attributes: {
+          provider: m.provider,
+          region: m.region,
+          zone: m.zone,
+          pool: m.pool,
+          spot: m.spot,
+          ...(m.pricePerHour === undefined ? {} : { pricePerHour: m.pricePerHour }),
+          labels: {},
+        },
+        state: releasing ? 'releasing' : isRunning ? 'active' : 'booting',
+        uncertain: false,
+        createdAt: Number.isFinite(created) ? created : this.#clock.now(),
+        runningAt: isRunning ? this.#clock.now() : undefined,
+        idleSince: undefined,
+        drains: 0,
+      });
+    }
+    if (running > 0) await this.#dc.syncAgents();
   }
 
   async #candidates(): Promise<BurstCandidate[]> {
