@@ -988,6 +988,7 @@ export class Scheduler {
       ports,
     );
     task.launchedAt = this.#clock.now();
+    task.constraints = spec.constraints;
     fw.tasks.set(task.id, task);
     fw.live++;
     agent.addTask(task);
@@ -1334,6 +1335,7 @@ function taskInfoOf(t: Task): TaskInfo {
     resources: resourcesOf(plus(t.unreserved, t.reserved)),
     ports: toRanges(t.ports),
     launchedAt: t.launchedAt,
+    constraints: t.constraints,
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BurstController, memoryStore } from '../../src/logical-dc/index.js';
+import type { ConstraintInput } from '../../src/scheduler/index.js';
 import { drive, TARGET, world } from './helpers.js';
 
 const MIN = 60_000;
@@ -307,7 +308,11 @@ describe('scaling down', () => {
  * base machine room for two of them, and a decision runs.
  */
 async function consolidating(
-  job: { restartable?: boolean; retries?: { max: number; backoffMs: number } },
+  job: {
+    restartable?: boolean;
+    retries?: { max: number; backoffMs: number };
+    constraints?: ConstraintInput[];
+  },
   maxRestartLoss?: string,
 ) {
   const w = await world({
@@ -371,6 +376,21 @@ describe('consolidation', () => {
 
   it('leaves machines alone whose tasks have run longer than maxRestartLoss', async () => {
     const { w, long, drains } = await consolidating({ restartable: true }, '2m');
+    expect(drains).toEqual([]);
+    expect(w.jobs.job(long)).toMatchObject({ moved: 0, running: 4 });
+  });
+
+  it('never plans a move into room where the tasks may not run', async () => {
+    // Pinned to the cloud (their data is there): the base machine's room is no room for them.
+    const pinned = [{ op: 'equals' as const, attribute: 'provider', value: 'cloud' }];
+    const { w, long, drains } = await consolidating({ restartable: true, constraints: pinned });
+    expect(drains).toEqual([]);
+    expect(w.jobs.job(long)).toMatchObject({ moved: 0, running: 4 });
+  });
+
+  it('leaves tasks alone whose constraints count the other tasks of their job', async () => {
+    const spread = [{ op: 'maxPerAgent' as const, max: 4 }];
+    const { w, long, drains } = await consolidating({ restartable: true, constraints: spread });
     expect(drains).toEqual([]);
     expect(w.jobs.job(long)).toMatchObject({ moved: 0, running: 4 });
   });

@@ -47,7 +47,7 @@ import {
 } from './candidates.js';
 import { unplacedDemand, type IncomingMachine } from './current-fit.js';
 import { formatDuration } from './duration.js';
-import { planConsolidation } from './consolidation.js';
+import { planConsolidation, type TaskShape } from './consolidation.js';
 import { pruneDominated } from './fractional-bound.js';
 import type { PackedMachine, PackItem, PackResult } from './packing.js';
 import { packByPreference } from './preference-pack.js';
@@ -770,16 +770,14 @@ export class BurstController {
       return;
     }
     const ids = new Set(busy.map((m) => m.id));
-    const byAgent = new Map<
-      string,
-      { cpus: number; memoryMiB: number; gpus: number; diskGiB: number; ports: number }[]
-    >();
+    const byAgent = new Map<string, TaskShape[]>();
     for (const t of tasks) {
       if (!ids.has(t.agentId)) continue;
       const list = byAgent.get(t.agentId) ?? [];
       list.push({
         ...t.resources,
         ports: t.ports.reduce((n, [b, e]) => n + e - b + 1, 0),
+        constraints: t.constraints,
       });
       byAgent.set(t.agentId, list);
     }

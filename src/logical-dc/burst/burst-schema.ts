@@ -89,8 +89,9 @@ export type BurstTargetInput = z.input<typeof BurstTargetSchema>;
  * - `pendingFor`: how long demand waits before it counts (short waits are normal).
  * - `idleFor`: a burst machine with no tasks this long is drained and released.
  * - `drainDeadline`: tasks still running this long after a consolidation drain are
- *   killed (their jobs retry them elsewhere); idle machines have none, and cordoned
- *   ones (`basePoolsFirst`) are never killed.
+ *   killed (their jobs retry them elsewhere); idle machines have none, and cordoning
+ *   (`basePoolsFirst`) alone never kills: only a consolidation drain (`act: true`)
+ *   gives the tasks of a burst machine, cordoned or not, a deadline.
  * - `cooldown.scaleUp`: least time between two scale-ups; `cooldown.scaleDown`: no
  *   machine is drained this soon after a scale-up.
  * - `preference`: provider order; `mode: cheapest` lets price decide and the order

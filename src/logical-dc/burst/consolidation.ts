@@ -5,7 +5,7 @@
  * afresh (what a rebuild could reach). Tasks are matched to free room with the
  * scheduler's own placement rule.
  */
-import { maxPlaceable, type AgentView } from '../../scheduler/index.js';
+import { maxPlaceable, type AgentView, type Constraint } from '../../scheduler/index.js';
 import { packDemand, type PackCandidate } from './packing.js';
 
 /** What one task holds. */
@@ -15,7 +15,12 @@ export interface TaskShape {
   readonly gpus: number;
   readonly diskGiB: number;
   readonly ports: number;
+  /** Where it may run (its framework's constraints); none when absent. */
+  readonly constraints?: readonly Constraint[];
 }
+
+/** Constraints that count a job's other tasks: a move cannot be checked without them. */
+const COUNTING = new Set<Constraint['op']>(['uniqueHost', 'maxPerAgent', 'spread']);
 
 export interface ConsolidationMachine {
   readonly id: string;
@@ -69,7 +74,12 @@ export function planConsolidation(input: ConsolidationInput): ConsolidationPlan 
       .map((r) => ({ ...r, available: { ...r.available } }));
     let ok = true;
     for (const t of m.tasks) {
-      const room = trial.find((r) => maxPlaceable({ resources: t }, r, undefined, 1) >= 1);
+      const constraints = t.constraints ?? [];
+      // NOTE: the job's other tasks are not known here, so a task with a counting
+      // constraint stays where it is rather than risk a move its framework cannot make.
+      const room = constraints.some((c) => COUNTING.has(c.op))
+        ? undefined
+        : trial.find((r) => maxPlaceable({ resources: t, constraints }, r, undefined, 1) >= 1);
       if (room === undefined) {
         ok = false;
         break;
@@ -97,7 +107,7 @@ export function planConsolidation(input: ConsolidationInput): ConsolidationPlan 
   for (const m of input.machines)
     for (const t of m.tasks) {
       tasks++;
-      const key = `${t.cpus}|${t.memoryMiB}|${t.gpus}|${t.diskGiB}|${t.ports}`;
+      const key = `${t.cpus}|${t.memoryMiB}|${t.gpus}|${t.diskGiB}|${t.ports}|${JSON.stringify(t.constraints ?? [])}`;
       const e = shapes.get(key) ?? { shape: t, count: 0 };
       e.count++;
       shapes.set(key, e);
@@ -111,7 +121,7 @@ export function planConsolidation(input: ConsolidationInput): ConsolidationPlan 
           packDemand(
             [...shapes.values()].map((s, i) => ({
               key: `shape-${i}`,
-              request: { resources: s.shape },
+              request: { resources: s.shape, constraints: s.shape.constraints ?? [] },
               count: s.count,
               priority: 0,
             })),

@@ -61,6 +61,13 @@ export const TaskSpecSchema = z
     /** For simulating executors: how long the task runs. */
     durationMs: z.number().nonnegative().optional(),
     labels: LabelsSchema.default({}),
+    /**
+     * Where the task may run, as the framework placed it. The scheduler does not check
+     * them at launch (the framework chose the offer); whoever plans to move tasks
+     * (burst consolidation) reads them so it never plans a move the framework could
+     * not make.
+     */
+    constraints: z.array(ConstraintSchema).max(32).default([]),
   })
   .strict();
 export type TaskSpec = z.output<typeof TaskSpecSchema>;

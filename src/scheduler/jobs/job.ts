@@ -116,6 +116,7 @@ export class Job {
       env: spec.env,
       durationMs: spec.durationMs,
       labels: spec.labels,
+      constraints: spec.constraints,
     };
     this.context = {
       tasksOnAgent: (agentId) => this.perAgent?.get(agentId) ?? 0,

@@ -1,5 +1,6 @@
 import type { Resources } from '../../core/index.js';
 import type { Agent } from '../agents/agent.js';
+import type { Constraint } from '../jobs/constraints.js';
 import type { ExecutorReport, TaskRun, TaskSink } from '../executors/executor.js';
 import type { PortRange, PortSet } from '../resources/ports.js';
 import type { Scalars } from '../resources/scalars.js';
@@ -36,6 +37,8 @@ export interface TaskInfo {
   readonly ports: readonly PortRange[];
   /** When it was launched (clock ms): what stopping it now would throw away. */
   readonly launchedAt: number;
+  /** Where it may run, as its framework launched it (see `TaskSpec.constraints`). */
+  readonly constraints: readonly Constraint[];
 }
 
 /** Who applies executor reports to task records (the scheduler). */
@@ -56,6 +59,7 @@ export class TaskRecord<F> implements TaskSink {
   agentSlot = -1;
   /** Clock ms of the launch. */
   launchedAt = 0;
+  constraints: readonly Constraint[] = [];
   constructor(
     readonly owner: TaskOwner<F>,
     readonly id: string,
