@@ -992,6 +992,7 @@ export class Scheduler {
     fw.tasks.set(task.id, task);
     fw.live++;
     agent.addTask(task);
+    agent.lastTaskAt = task.launchedAt;
     const launch: TaskLaunch = {
       taskId: task.id,
       frameworkId: fw.id,
@@ -1062,6 +1063,7 @@ export class Scheduler {
     const agent = task.agent as SchedAgent;
     task.run = undefined;
     agent.removeTask(task);
+    agent.lastTaskAt = this.#clock.now();
     fw.live--;
     this.#allocator.release(task.client, agent, task.unreserved, task.reserved, task.ports);
     if (fw.acknowledgements === 'implicit' || fw.status === 'removed') fw.tasks.delete(task.id);

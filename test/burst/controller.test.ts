@@ -211,6 +211,35 @@ describe('scaling down', () => {
     expect(w.scheduler.agent(base!.id)?.status).toBe('active');
   });
 
+  it('counts idle time from the end of a task that came and went between two decisions', async () => {
+    const w = await world({
+      policy: { basePoolsFirst: false, targets: [{ ...TARGET, sizes: ['cpu-4x8'] }] },
+    });
+    submit(w, 2, 120); // the base machine stays full
+    submit(w, 2, 3);
+    await w.burstUp();
+    const [m] = w.controller.machines();
+    let lastTaskEnd = 0;
+    for (let t = 0; t < 40 && w.of('burst.released').length === 0; t++) {
+      await w.advance(15_000);
+      await w.tick();
+      if (t === 16) {
+        // A 10-second task between two decisions; only the burst machine has room.
+        w.jobs.submit({
+          name: 'c',
+          tasks: 1,
+          resources: { cpus: 2, memoryMiB: 4096 },
+          durationMs: 10_000,
+        });
+        await w.advance(0);
+        expect(w.scheduler.agent(m!.id)?.tasks).toBe(1);
+        lastTaskEnd = w.clock.now() + 10_000;
+      }
+    }
+    const released = w.of('burst.released').find((e) => e.id === m!.id);
+    expect(released!.at - lastTaskEnd).toBeGreaterThanOrEqual(2 * MIN);
+  });
+
   it('sends no new work to a busy burst machine while the base pool can take it, and releases it when its tasks end', async () => {
     const w = await world({ policy: { targets: [{ ...TARGET, sizes: ['cpu-4x8'] }] } });
     submit(w, 2, 5); // the base machine, for 5 minutes

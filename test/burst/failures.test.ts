@@ -120,3 +120,25 @@ describe('a failed recovery', () => {
     await drive(w.clock, w.controller.stop());
   });
 });
+
+describe('stopping', () => {
+  it('hands a cordoned machine over in service: nothing the stopped controller decided happens later', async () => {
+    const w = await world({ policy: { targets: [{ ...TARGET, sizes: ['cpu-4x8'] }] } });
+    submit(w, 'base', 2, 60);
+    submit(w, 'b', 2, 10);
+    await w.burstUp();
+    await w.tick(); // no work waits: the busy burst machine is cordoned
+    const [m] = w.controller.machines();
+    expect(w.scheduler.agent(m!.id)?.status).toBe('draining');
+    await drive(w.clock, w.controller.stop());
+    expect(w.scheduler.agent(m!.id)?.status).toBe('active');
+
+    const next = new BurstController({ dc: w.dc, policy: w.controller.policy, clock: w.clock });
+    await drive(w.clock, next.tick());
+    expect(next.machines().map((x) => [x.id, x.state])).toEqual([[m!.id, 'draining']]);
+    await w.advance(15 * MIN); // its tasks end; only the running controller acts
+    expect(w.of('burst.released')).toEqual([]);
+    await drive(w.clock, next.tick());
+    expect(next.machines()).toEqual([]);
+  });
+});

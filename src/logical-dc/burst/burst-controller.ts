@@ -171,6 +171,8 @@ export class BurstController {
   #lastSuggestion = '';
   #lastHeld = '';
   #running = false;
+  /** Bumped by stop(): drain callbacks of an earlier run do nothing. */
+  #generation = 0;
   #timer: { at: number; cancel: () => void } | undefined;
   #bootTimer: (() => void) | undefined;
   #wake = Infinity;
@@ -219,9 +221,19 @@ export class BurstController {
     this.#armAt(this.#clock.now());
   }
 
-  /** Stops deciding (burst machines stay; a new controller takes them over). */
+  /**
+   * Stops deciding. Burst machines stay and a new controller takes them over; machines
+   * this one was draining are taken back into service, so nothing this controller
+   * decided (a release once a drain ends) happens after it stopped.
+   */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#generation++;
+    for (const m of this.#machines)
+      if (m.state === 'draining') {
+        if (this.#scheduler.agent(m.id) !== undefined) this.#scheduler.reactivateAgent(m.id);
+        m.state = 'active';
+      }
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#bootTimer?.();
@@ -390,7 +402,8 @@ export class BurstController {
         m.idleSince = undefined;
         continue;
       }
-      m.idleSince ??= now;
+      // A task that came and went between two decisions counts: idle from its end.
+      m.idleSince = Math.max(m.idleSince ?? now, agent.lastTaskAt ?? -Infinity);
       const due = m.idleSince + this.policy.idleFor;
       if (now < due) {
         this.#wakeAt(due);
@@ -427,13 +440,17 @@ export class BurstController {
       m.id,
       deadlineMs === undefined ? {} : { deadlineMs },
     );
+    const generation = this.#generation;
     if (tasks > 0)
       drained.then(
         () =>
           void this.#serial(async () =>
             // Decisions queued before this one may have taken the machine back (and
-            // drained it anew): only the latest drain, still on, releases it.
-            m.state === 'draining' && m.drains === drain ? this.#release(m, reason) : false,
+            // drained it anew): only the latest drain, still on, releases it — and
+            // never after the controller stopped.
+            m.state === 'draining' && m.drains === drain && this.#generation === generation
+              ? this.#release(m, reason)
+              : false,
           ).catch(() => undefined),
         () => {
           // The drain was cancelled (taken back into service) or the scheduler closed.

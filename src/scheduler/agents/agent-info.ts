@@ -25,6 +25,11 @@ export interface AgentInfo {
   readonly tasks: number;
   readonly offers: number;
   readonly drainDeadline: number | undefined;
+  /**
+   * When a task last started on it or ended (clock ms); undefined before its first
+   * task. With `tasks`, how long it has really been idle, short tasks included.
+   */
+  readonly lastTaskAt: number | undefined;
 }
 
 export function agentInfoOf(agent: Agent): AgentInfo {
@@ -59,6 +64,7 @@ export function agentInfoOf(agent: Agent): AgentInfo {
     tasks: agent.tasks.length,
     offers: agent.offers.length,
     drainDeadline: agent.drainDeadline,
+    lastTaskAt: agent.lastTaskAt,
   };
 }
 

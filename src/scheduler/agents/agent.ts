@@ -74,6 +74,8 @@ export class Agent<TTask extends Slotted = Slotted, TOffer = unknown> {
   /** Outstanding offers on this agent (one or two at most, hence an array). */
   readonly offers: TOffer[] = [];
   drainDeadline: number | undefined;
+  /** When a task last started on it or ended (clock ms); undefined before its first task. */
+  lastTaskAt: number | undefined;
   /** Bumped whenever free resources change; lets the allocator skip unchanged agents. */
   version = 0;
   /** Whether the allocator counts this agent (set by the allocator only). */
