@@ -77,6 +77,38 @@ describe('scaling up', () => {
   });
 });
 
+describe('resource shapes', () => {
+  it('uses every shape of a target, even two that the cloud makes as one size', async () => {
+    const w = await world({
+      policy: {
+        targets: [
+          {
+            name: 'cloud',
+            provider: 'cloud',
+            machine: { image: 'ubuntu-22.04' },
+            shapes: [
+              { cpus: 3, memoryMiB: 6144 },
+              { cpus: 4, memoryMiB: 8192 },
+            ],
+            maxMachines: 10,
+          },
+        ],
+      },
+    });
+    // 4-vCPU tasks: the base machine takes one, only the larger shape fits the other.
+    w.jobs.submit({
+      name: 'x',
+      tasks: 2,
+      resources: { cpus: 4, memoryMiB: 8192 },
+      durationMs: 10 * MIN,
+    });
+    await w.advance(30_000);
+    await w.tick();
+    expect(w.of('burst.held')).toEqual([]);
+    expect(w.of('burst.scale-up')).toHaveLength(1);
+  });
+});
+
 describe('budget and limits', () => {
   it('never exceeds the budget, even when decisions are asked for at once', async () => {
     // $0.5/h buys five 2-vCPU spot-less machines at most ($0.085 each), not what 40 tasks need.

@@ -996,7 +996,7 @@ export class BurstController {
     if (constrained) return ok;
     const firstZone = new Map<string, BurstCandidate>();
     for (const c of ok) {
-      const k = `${c.target}|${c.size}|${c.spot}|${c.spec.resources === undefined}`;
+      const k = `${c.target}|${c.size}|${c.spot}|${c.spec.resources === undefined ? '' : JSON.stringify(c.resources)}`;
       if (!firstZone.has(k)) firstZone.set(k, c);
     }
     const byTarget = new Map<string, BurstCandidate[]>();

@@ -141,7 +141,8 @@ function targetCandidates(
       labels: { ...labels, [TAG_POOL]: pool },
     };
     out.push({
-      id: `${target.name}/${size.name}${shape === undefined ? '' : '*'}/${zone ?? '-'}/${spot ? 'spot' : 'on-demand'}`,
+      // A shape names its resources: two shapes may come out as one size.
+      id: `${target.name}/${size.name}${shape === undefined ? '' : `*${resources.cpus}x${resources.memoryMiB}x${resources.gpus}x${resources.diskGiB}`}/${zone ?? '-'}/${spot ? 'spot' : 'on-demand'}`,
       pricePerHour: price,
       capacity: {
         cpus: resources.cpus,
