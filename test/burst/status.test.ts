@@ -1,8 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { burstLogPath, fileBurstLog, type BurstEvent } from '../../src/logical-dc/index.js';
+import {
+  burstLogPath,
+  fileBurstLog,
+  readBurstLog,
+  summarizeBurstLog,
+  type BurstEvent,
+} from '../../src/logical-dc/index.js';
 import { runCli } from '../cli/run-cli.js';
 
 const SPEC = `name: status-burst
@@ -78,5 +84,17 @@ describe('kumo status with a burst log beside the state database', () => {
     const status = JSON.parse(stdout) as { dc: string; burst?: { machines: { id: string }[] } };
     expect(status.dc).toBe('status-burst');
     expect(status.burst?.machines.map((m) => m.id)).toEqual([machine.id]);
+  });
+});
+
+describe('the burst log', () => {
+  it('still shows a machine provisioned before the log was rotated', () => {
+    const path = join(dir, 'rotating', 'burst-log.jsonl');
+    // Rotated just before the third event: the provisioning is in the older file.
+    const firstTwo = EVENTS.slice(0, 2).map((e) => `${JSON.stringify(e)}\n`);
+    const log = fileBurstLog(path, { maxBytes: Buffer.byteLength(firstTwo.join('')) - 1 });
+    for (const e of EVENTS) log.append(e);
+    expect(existsSync(`${path}.1`)).toBe(true);
+    expect(summarizeBurstLog(readBurstLog(path)).machines.map((m) => m.id)).toEqual([machine.id]);
   });
 });

@@ -38,10 +38,18 @@ export function fileBurstLog(path: string, options: { maxBytes?: number } = {}):
   };
 }
 
-/** Every event in a burst log file; lines that are not events (a torn last write) are skipped. */
+/**
+ * Every event in a burst log, the rotated file (`<path>.1`) first, so machines that
+ * came up before the last rotation still show. Lines that are not events (a torn last
+ * write) are skipped.
+ */
 export function readBurstLog(path: string): BurstEvent[] {
-  if (!existsSync(path)) return [];
   const out: BurstEvent[] = [];
+  for (const file of [`${path}.1`, path]) if (existsSync(file)) readEvents(file, out);
+  return out;
+}
+
+function readEvents(path: string, out: BurstEvent[]): void {
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     try {
@@ -52,7 +60,6 @@ export function readBurstLog(path: string): BurstEvent[] {
       // NOTE: a process killed mid-append leaves half a line; the rest is still good.
     }
   }
-  return out;
 }
 
 /** What a burst log says now: machines burst holds, their spend, and the latest decisions. */
