@@ -193,7 +193,8 @@ export class JobsFramework {
   backlog(): JobDemand[] {
     const now = this.#clock.now();
     const out: JobDemand[] = [];
-    for (const job of this.#jobs.values()) {
+    // Every job with tasks ready is queued: the scan is over waiting work, not history.
+    for (const job of [...this.#queue].sort((a, b) => a.seq - b.seq)) {
       const count = job.ready;
       if (count === 0) continue;
       const since = job.readySince ?? now;
