@@ -72,6 +72,7 @@ describe('kumo simulate -f examples/burst.yaml --trace examples/traces/steady.cs
       failed: 0,
       moved: 0,
       neverStarted: 0,
+      unfinished: 0,
     });
     const c = report.cost;
     expect(c.burstUsd).toBeGreaterThan(0);
@@ -177,5 +178,67 @@ describe('kumo simulate --json', () => {
     expect(code).toBe(2);
     expect(stderr).toContain(`${trace}:2 cpus: cpus must be more than 0`);
     expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+
+  it('stops at --tail and says how many tasks had not finished', async () => {
+    const trace = join(dir, 'long.csv');
+    writeFileSync(trace, 'submit_s,cpus,memory_mib,gpus,duration_s,count\n0,1,1024,0,3600,2\n');
+    const out = join(dir, 'tail');
+    const { code, stdout } = await runCli([
+      'simulate',
+      '-f',
+      EXAMPLE,
+      '--trace',
+      trace,
+      '--out',
+      out,
+      '--tail',
+      '120',
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as SimulationReport;
+    expect(report.tasks).toMatchObject({ finished: 0, neverStarted: 0, unfinished: 2 });
+    expect(stdout).toContain('2 unfinished at the end');
+    expect(stdout).toContain('Warning: 2 task(s) did not finish before the run ended');
+  });
+
+  it('fails, naming the step, when the base pools cannot be made', async () => {
+    const spec = join(dir, 'bad-image.yaml');
+    writeFileSync(
+      spec,
+      'name: bad-image\nproviders:\n  onprem: { kind: sim, seed: 1 }\npools:\n  onprem: { provider: onprem, count: 1, machine: { size: std-4x16, image: ubuntu-99.04 } }\n',
+    );
+    const out = join(dir, 'bad-image');
+    const { code, stderr } = await runCli([
+      'simulate',
+      '-f',
+      spec,
+      '--trace',
+      tracePath('steady'),
+      '--out',
+      out,
+      '--no-burst',
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('the base pools could not be made');
+    expect(stderr).toContain('ubuntu-99.04');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses an --out that is a file before it runs anything', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const { code, stderr, stdout } = await runCli([
+      'simulate',
+      '-f',
+      EXAMPLE,
+      '--trace',
+      tracePath('steady'),
+      '--out',
+      file,
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`--out ${file}: exists and is not a directory`);
+    expect(stdout).toBe('');
   });
 });

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   isKumoError,
@@ -100,7 +101,12 @@ function summaryLines(r: SimulationReport, files: { json: string; html: string }
       ? ''
       : ` (lower bound $${r.cost.lowerBoundBurstUsd.toFixed(2)}, ×${r.cost.burstVsLowerBound ?? '–'})`;
   return [
-    `Simulated ${(r.durationS / 3600).toFixed(2)} h: ${r.trace.jobs} jobs, ${r.tasks.submitted} tasks (${r.tasks.finished} finished, ${r.tasks.failed} failed, ${r.tasks.neverStarted} never started${r.tasks.moved > 0 ? `, ${r.tasks.moved} moved` : ''}).`,
+    `Simulated ${(r.durationS / 3600).toFixed(2)} h: ${r.trace.jobs} jobs, ${r.tasks.submitted} tasks (${r.tasks.finished} finished, ${r.tasks.failed} failed, ${r.tasks.neverStarted} never started${r.tasks.unfinished > 0 ? `, ${r.tasks.unfinished} unfinished at the end` : ''}${r.tasks.moved > 0 ? `, ${r.tasks.moved} moved` : ''}).`,
+    ...(r.tasks.neverStarted + r.tasks.unfinished > 0
+      ? [
+          `Warning: ${r.tasks.neverStarted + r.tasks.unfinished} task(s) did not finish before the run ended; waits count started tasks only (a task no machine can hold, or --tail cut the run short).`,
+        ]
+      : []),
     `Cost: $${r.cost.totalUsd.toFixed(2)} in all; burst $${r.cost.burstUsd.toFixed(2)}${lb}; base pools $${r.cost.baseUsd.toFixed(2)}.`,
     ...(r.cost.burstUsd > 0
       ? [
@@ -119,6 +125,19 @@ function summaryLines(r: SimulationReport, files: { json: string; html: string }
       : `Burst: ${r.burst.launched} machine(s) launched, at most ${r.burst.peakMachines} at once; peak spend $${r.burst.peakSpendPerHour.toFixed(4)}/h of $${r.burst.budgetPerHour}/h; ${r.decisions.length} event(s).`,
     `Report: ${files.json}, ${files.html}`,
   ];
+}
+
+/** The report directory must be one, or creatable, before hours of simulated time run. */
+function checkOut(dir: string): void {
+  const bad = (message: string): ValidationError =>
+    new ValidationError(`--out ${dir}: ${message}`, { issues: [{ path: '--out', message }] });
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw bad('exists and is not a directory');
+    return;
+  }
+  let parent = dirname(dir);
+  while (!existsSync(parent)) parent = dirname(parent);
+  if (!statSync(parent).isDirectory()) throw bad(`${parent} is not a directory`);
 }
 
 export function registerSimulate(program: Command): void {
@@ -162,6 +181,7 @@ export function registerSimulate(program: Command): void {
         if (issues.length > 0) throw file.error(issues);
       }
       const trace = loadTrace(opts.trace);
+      checkOut(resolve(opts.out));
       const notes: string[] = [];
       const providers = simulatedProviders(file, notes);
       if (!opts.json) for (const n of notes) process.stderr.write(`kumo: note: ${n}\n`);

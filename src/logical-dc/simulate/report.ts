@@ -50,6 +50,8 @@ export interface SimulationReport {
     readonly moved: number;
     /** Tasks that never started before the simulation ended. */
     readonly neverStarted: number;
+    /** Tasks that started (or waited to start again) and had not ended when it stopped (`tailMs`). */
+    readonly unfinished: number;
   };
   readonly cost: {
     readonly totalUsd: number;

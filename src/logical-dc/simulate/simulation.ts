@@ -232,8 +232,16 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
 
   const limit =
     start + (traceStats(options.trace).lastSubmitS * 1000 + (options.tailMs ?? 12 * 3_600_000));
-  await drive(clock, dc.apply(options.spec), limit);
-  const baseMachines = await drive(clock, dc.machines(), limit);
+  // The base pools come up whatever the tail: the run needs them.
+  const made = await drive(clock, dc.apply(options.spec), Infinity);
+  if (!made.summary.ok)
+    throw new ValidationError(
+      `the base pools could not be made, so nothing would run: ${made.summary.failed
+        .map((f) => `${f.step}: ${f.message}`)
+        .join('; ')}`,
+      { issues: made.summary.failed.map((f) => ({ path: f.step, message: f.message })) },
+    );
+  const baseMachines = await drive(clock, dc.machines(), Infinity);
   const t0 = clock.now();
 
   const events: BurstEvent[] = [];
@@ -323,7 +331,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   await runUntil(clock, finished, limit);
   const end = clock.now();
   sample();
-  await controller?.stop();
+  // A decision may be in flight past the limit (a machine booting): let it end.
+  if (controller !== undefined) await drive(clock, controller.stop(), Infinity);
   jobs.close();
   await scheduler.close();
 
@@ -383,6 +392,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       failed: stats.failed,
       moved: stats.moved,
       neverStarted: never,
+      unfinished: Math.max(0, trace.tasks - stats.finished - stats.failed - never),
     },
     cost: {
       totalUsd: round(burstUsd + baseUsd),
