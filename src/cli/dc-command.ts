@@ -83,19 +83,26 @@ export function applyOptions(
 
 /**
  * Runs `fn` with an AbortSignal tripped by Ctrl-C (SIGINT) or SIGTERM: in-flight calls
- * end, journaled intents stay for the next apply, and the command exits 130.
+ * end, journaled intents stay for the next run of `command`, and the command exits
+ * 130. A second signal exits at once (the journal still holds what was under way).
  */
 export async function withInterrupt<T>(
+  command: 'apply' | 'destroy',
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<{ value: T; interrupted: boolean }> {
   const controller = new AbortController();
   const onSignal = (): void => {
     if (!controller.signal.aborted) {
       process.stderr.write(
-        '\nkumo: interrupted; finishing calls in flight (run apply again to resume)\n',
+        `\nkumo: interrupted; finishing calls in flight (run kumo ${command} again to resume; interrupt again to exit now)\n`,
       );
       controller.abort(new Error('interrupted'));
+      return;
     }
+    process.stderr.write(
+      `\nkumo: exiting now; calls in flight may have happened: kumo ${command} resumes from the journal\n`,
+    );
+    process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -1,4 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +47,22 @@ describe('the quick start', () => {
     expect(status.stdout).toMatch(/^Datacenter quickstart \(state examples\/\.kumo\/state\.db/);
     expect(status.stdout).toMatch(/^batch\s+cloud\s+0\.\.20\s+0\s/m);
     expect(status.stdout).toContain('Total: 5 machine(s), 5 running');
+  });
+
+  it('keeps remembering the applied file when an apply of another is refused', async () => {
+    const other = join('examples', 'renamed.yaml');
+    writeFileSync(
+      join(dir, other),
+      readFileSync(join(dir, 'examples', 'quickstart.yaml'), 'utf8').replace(
+        /^name: quickstart$/m,
+        'name: renamed',
+      ),
+    );
+    const r = await runCli(['apply', '-f', other, '--yes']);
+    expect(r.code).toBe(4); // the state beside it belongs to quickstart
+    expect(readFileSync(join(dir, '.kumo', 'spec'), 'utf8').trim()).toBe(
+      join('examples', 'quickstart.yaml'),
+    );
   });
 
   it('lists the machines as JSON', async () => {

@@ -41,19 +41,23 @@ export function registerApply(program: Command): void {
         opts.stateDb ? { state: opts.stateDb } : {},
       );
       // Later commands in this directory default to the file applied here, once an
-      // apply really runs (not when the answer was no), and only for its own state.
-      const remember = (): void => {
+      // apply really ran (not when the answer was no, nor when the state refused it:
+      // another datacenter's state, a held lock), and only for its own state.
+      const remember = <T>(result: T): T => {
         if (opts.file !== undefined && opts.stateDb === undefined) rememberSpec(opts.file);
+        return result;
       };
       const printer = progressPrinter(progressMode(opts.json));
       try {
         const { value: result, interrupted } = await withInterrupt(
+          'apply',
           async (signal): Promise<ApplyResult | undefined> => {
             const options = applyOptions(opts, 'kumo apply', signal);
             if (planFile !== undefined) {
               dc.events.on(printer.listener);
-              remember();
-              return dc.apply(readPlanFile(planFile) as Parameters<typeof dc.apply>[0], options);
+              return remember(
+                await dc.apply(readPlanFile(planFile) as Parameters<typeof dc.apply>[0], options),
+              );
             }
             if (opts.yes !== true) {
               // Interactive: show the plan, ask, then apply exactly what was shown.
@@ -65,12 +69,10 @@ export function registerApply(program: Command): void {
                 return undefined;
               }
               dc.events.on(printer.listener);
-              remember();
-              return dc.apply(plan, options);
+              return remember(await dc.apply(plan, options));
             }
             dc.events.on(printer.listener);
-            remember();
-            return dc.apply(file.spec, options);
+            return remember(await dc.apply(file.spec, options));
           },
         );
         printer.end();

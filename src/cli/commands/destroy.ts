@@ -40,7 +40,7 @@ export function registerDestroy(program: Command): void {
           }
         }
         dc.events.on(printer.listener);
-        const { value: result, interrupted } = await withInterrupt((signal) =>
+        const { value: result, interrupted } = await withInterrupt('destroy', (signal) =>
           dc.destroy({ ...applyOptions(opts, 'kumo destroy', signal) }),
         );
         printer.end();
