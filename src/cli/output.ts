@@ -59,7 +59,13 @@ export function printJson(value: unknown): void {
 export function printError(err: unknown, json = false): void {
   if (json) {
     process.stderr.write(
-      `${JSON.stringify({ error: isKumoError(err) ? err.toJSON() : { message: String(err) } })}\n`,
+      `${JSON.stringify({
+        error: isKumoError(err)
+          ? err.toJSON()
+          : err instanceof Error
+            ? { code: err.name, message: err.message }
+            : { code: 'Error', message: String(err) },
+      })}\n`,
     );
     return;
   }

@@ -54,4 +54,12 @@ describe('kumo basics', () => {
   it('fails with exit code 2 on an unknown command', async () => {
     expect((await runCli(['launch-rockets'])).code).toBe(2);
   });
+
+  it('reports a usage error as JSON with --json', async () => {
+    const { code, stderr } = await runCli(['sizes', '--provider', 'sim', '--json', '--bogus']);
+    expect(code).toBe(2);
+    expect(JSON.parse(stderr)).toEqual({
+      error: { code: 'UsageError', message: "unknown option '--bogus'" },
+    });
+  });
 });

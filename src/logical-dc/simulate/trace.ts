@@ -21,11 +21,21 @@ import { ValidationError, type Issue } from '../../core/index.js';
 export const TRACE_HEADER = 'submit_s,cpus,memory_mib,gpus,duration_s,count';
 
 const COLUMNS = TRACE_HEADER.split(',');
+/** Problems reported at most: enough to see a pattern, few enough to read. */
+const MAX_ISSUES = 20;
+
+/** Decimal numbers only: `Number()` would also take `0x10`, `0b1`, `Infinity` and blanks. */
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 const num = (name: string) =>
-  z.coerce
-    .number({ error: `${name} must be a number` })
-    .refine(Number.isFinite, `${name} must be a number`);
+  z.string({ error: `${name} is missing` }).transform((text, ctx) => {
+    const t = text.trim();
+    if (!DECIMAL.test(t)) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a decimal number (got "${t}")` });
+      return z.NEVER;
+    }
+    return Number(t);
+  });
 
 /** One job of a trace. */
 export const TraceRowSchema = z
@@ -63,9 +73,15 @@ export function parseTrace(text: string, file = 'trace'): TraceRow[] {
   const issues: Issue[] = [];
   const rows: TraceRow[] = [];
   let header = false;
+  // Lines past the first MAX_ISSUES problems are not read; how many, so the count is honest.
+  let more = 0;
   lines.forEach((raw, i) => {
     const line = raw.trim();
-    if (line === '' || line.startsWith('#') || issues.length >= 20) return;
+    if (line === '' || line.startsWith('#')) return;
+    if (issues.length >= MAX_ISSUES) {
+      more++;
+      return;
+    }
     const at = `${file}:${i + 1}`;
     if (!header) {
       if (line.replace(/\s+/g, '') !== TRACE_HEADER)
@@ -105,7 +121,7 @@ export function parseTrace(text: string, file = 'trace'): TraceRow[] {
     issues.push({ path: file, message: `the trace is empty; it needs the header ${TRACE_HEADER}` });
   if (issues.length > 0)
     throw new ValidationError(
-      `${file} has ${issues.length} problem(s):\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      `${file} has ${issues.length}${more > 0 ? ` or more` : ''} problem(s)${more > 0 ? ` (the first ${MAX_ISSUES} shown; ${more} line(s) after them not read)` : ''}:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
       { issues },
     );
   return rows
