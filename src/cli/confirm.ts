@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { ValidationError } from '../core/index.js';
+import { Interrupted } from './output.js';
 
 /**
  * Asks before changing anything. With `--yes` it does not ask; without a terminal to
@@ -22,9 +23,25 @@ export async function confirm(
   if (yes === true) return true;
   requireYesOrTerminal(yes, what);
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // Ctrl-D (end of input) is a no; Ctrl-C stops the command as an interrupt does (130).
+  const ended = new Promise<string>((resolve, reject) => {
+    rl.once('close', () => resolve(''));
+    rl.once('SIGINT', () =>
+      reject(
+        new Interrupted(
+          `interrupted at the prompt; nothing was ${what === 'apply' ? 'applied' : 'changed'}`,
+        ),
+      ),
+    );
+  });
   try {
-    const answer = await rl.question(`${question} [y/N] `);
+    const answer = await Promise.race([rl.question(`${question} [y/N] `), ended]);
     return /^y(es)?$/i.test(answer.trim());
+  } catch (err) {
+    if (err instanceof Error && /Ctrl\+D/.test(err.message)) return false;
+    if (err instanceof Error && /Ctrl\+C/.test(err.message))
+      throw new Interrupted('interrupted at the prompt; nothing was changed');
+    throw err;
   } finally {
     rl.close();
   }

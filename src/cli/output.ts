@@ -19,7 +19,14 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/** The user stopped the command (Ctrl-C) before it changed anything: exit 130. */
+export class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
+
+/** The documented exit code for an error a command ended with. */
 export function exitCodeFor(err: unknown): number {
+  if (err instanceof Interrupted) return EXIT.interrupted;
   if (!isKumoError(err)) return EXIT.failed;
   switch (err.code) {
     case 'ValidationError':
