@@ -2,12 +2,13 @@
  * Turns a spec file into a ready {@link LogicalDatacenter}: providers built from their
  * declared kind and settings, the SQLite state store next to the file.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isKumoError, ValidationError, type Issue, type Provider } from '../core/index.js';
 import {
   LogicalDatacenter,
   loadSpecFile,
+  memoryStore,
   sqliteStore,
   type AgentSink,
   type SpecFile,
@@ -121,15 +122,31 @@ export async function buildProviders(file: SpecFile): Promise<Record<string, Pro
 /** Loads the spec file and builds its datacenter. `state` overrides the state path. */
 export async function loadDatacenter(
   fileOption: string | undefined,
-  options: { state?: string; agents?: AgentSink } = {},
+  options: {
+    state?: string;
+    agents?: AgentSink;
+    /**
+     * The command only reads (plan, status, machines): with no state database yet it
+     * reads an empty one in memory rather than create the file (and tie it to this
+     * spec's name) before anything was applied.
+     */
+    readOnly?: boolean;
+  } = {},
 ): Promise<LoadedDatacenter> {
   const file = loadSpecFile(specPath(fileOption));
   const statePath = options.state !== undefined ? resolve(options.state) : file.statePath;
+  if (existsSync(statePath) && statSync(statePath).isDirectory()) {
+    const field = options.state !== undefined ? '--state-db' : 'state';
+    throw new ValidationError(`${field} ${statePath} is a directory, not a state database file`, {
+      issues: [{ path: field, message: 'a directory, not a state database file' }],
+    });
+  }
   const resolved: SpecFile = { ...file, statePath };
   const providers = await buildProviders(resolved);
+  const fresh = options.readOnly === true && !existsSync(statePath);
   const dc = new LogicalDatacenter({
     name: file.name,
-    store: sqliteStore(statePath),
+    store: fresh ? memoryStore({ location: statePath }) : sqliteStore(statePath),
     providers,
     ...(options.agents ? { agents: options.agents } : {}),
   });

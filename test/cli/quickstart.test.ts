@@ -29,6 +29,16 @@ afterAll(() => {
 });
 
 describe('the quick start', () => {
+  it('plans before anything exists without making the state database', async () => {
+    const r = await runCli(['plan', '-f', 'examples/quickstart.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Plan: 5 to create');
+    expect(existsSync(join(dir, 'examples', '.kumo', 'state.db'))).toBe(false);
+    const status = await runCli(['status', '-f', 'examples/quickstart.yaml', '--no-refresh']);
+    expect(status.stdout).toContain('Nothing applied yet');
+    expect(existsSync(join(dir, 'examples', '.kumo', 'state.db'))).toBe(false);
+  });
+
   it('applies examples/quickstart.yaml with no credentials, keeping state beside the file', async () => {
     const r = await runCli(['apply', '-f', 'examples/quickstart.yaml', '--yes']);
     expect(r.code, r.stderr).toBe(0);

@@ -42,7 +42,10 @@ export function registerMachines(program: Command): void {
           opts.state === undefined
             ? undefined
             : parse(MachineStateSchema, opts.state, 'machine state', '--state');
-        const { dc } = await loadDatacenter(opts.file, opts.stateDb ? { state: opts.stateDb } : {});
+        const { dc } = await loadDatacenter(opts.file, {
+          readOnly: true,
+          ...(opts.stateDb ? { state: opts.stateDb } : {}),
+        });
         try {
           const machines = await dc.machines({
             ...(opts.pool ? { pool: opts.pool } : {}),

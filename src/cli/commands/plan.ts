@@ -28,10 +28,10 @@ export function registerPlan(program: Command): void {
       async (
         opts: DcOptions & { out?: string; prune?: boolean; createBeforeDestroy?: boolean },
       ) => {
-        const { file, dc } = await loadDatacenter(
-          opts.file,
-          opts.stateDb ? { state: opts.stateDb } : {},
-        );
+        const { file, dc } = await loadDatacenter(opts.file, {
+          readOnly: true,
+          ...(opts.stateDb ? { state: opts.stateDb } : {}),
+        });
         try {
           const plan = await dc.plan(file.spec, {
             ...(opts.prune ? { prune: true } : {}),

@@ -9,7 +9,7 @@ import {
 } from '../../logical-dc/index.js';
 import { addDcOptions, type DcOptions } from '../dc-command.js';
 import { printJson, table } from '../output.js';
-import { loadDatacenter } from '../spec-loader.js';
+import { loadDatacenter, stateExists } from '../spec-loader.js';
 
 function money(n: number): string {
   return n.toFixed(4);
@@ -90,10 +90,10 @@ export function registerStatus(program: Command): void {
     .description('pools, capacity, drift, orphans, the lock and the journal')
     .option('--no-refresh', 'show stored state only, without asking the providers')
     .action(async (opts: DcOptions & { refresh: boolean }) => {
-      const { file, dc } = await loadDatacenter(
-        opts.file,
-        opts.stateDb ? { state: opts.stateDb } : {},
-      );
+      const { file, dc } = await loadDatacenter(opts.file, {
+        readOnly: true,
+        ...(opts.stateDb ? { state: opts.stateDb } : {}),
+      });
       try {
         const report = await dc.status({ spec: file.spec, refresh: opts.refresh });
         // What a burst controller wrote beside the state database (fileBurstLog), if any.
@@ -101,6 +101,10 @@ export function registerStatus(program: Command): void {
         const burst = events.length === 0 ? undefined : summarizeBurstLog(events);
         if (opts.json) return printJson(burst === undefined ? report : { ...report, burst });
         process.stdout.write(`${formatStatus(report)}\n`);
+        if (!stateExists(file))
+          process.stdout.write(
+            `Nothing applied yet: ${file.statePath} does not exist (kumo apply makes it).\n`,
+          );
         if (burst !== undefined) process.stdout.write(`\n${formatBurstStatus(burst)}\n`);
       } finally {
         await dc.close();

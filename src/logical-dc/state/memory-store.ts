@@ -22,12 +22,12 @@ import type {
  * const dc = new LogicalDatacenter({ name: 'test', store: memoryStore(), providers: { sim: sim() } });
  * ```
  */
-export function memoryStore(): StateStore {
-  return new MemoryStore();
+export function memoryStore(options: { location?: string } = {}): StateStore {
+  return new MemoryStore(options.location ?? 'memory');
 }
 
 class MemoryStore implements StateStore {
-  readonly location = 'memory';
+  constructor(readonly location: string) {}
   #dc: string | undefined;
   readonly #lineage = randomUUID();
   #serial = 0;
