@@ -157,6 +157,16 @@ describe('kumo datacenter commands on sim', () => {
     expect((await kumo('apply', '-f', file, '--yes')).code).toBe(0);
   });
 
+  it('plan -o into a directory that does not exist exits 2 naming the option, before planning', async () => {
+    const target = join(dir, 'no-such-dir', 'plan.json');
+    const r = await kumo('plan', '-f', file, '-o', target);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `kumo: -o ${target}: the directory ${join(dir, 'no-such-dir')} does not exist\n`,
+    );
+    expect(r.stdout).toBe('');
+  });
+
   it('apply refuses to run unattended without --yes', async () => {
     const r = await kumo('apply', '-f', file);
     expect(r.code).toBe(2);

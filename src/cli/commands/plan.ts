@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ValidationError } from '../../core/index.js';
 import { formatPlan } from '../../logical-dc/index.js';
 import { addDcOptions, type DcOptions } from '../dc-command.js';
 import { printJson } from '../output.js';
@@ -10,6 +11,25 @@ import { loadDatacenter } from '../spec-loader.js';
 function shownPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+function badOut(path: string, message: string): ValidationError {
+  return new ValidationError(`-o ${path}: ${message}`, { issues: [{ path: '--out', message }] });
+}
+
+function checkPlanPath(path: string): void {
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir)) throw badOut(path, `the directory ${dir} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw badOut(path, 'is a directory');
+}
+
+function savePlan(path: string, plan: unknown): void {
+  try {
+    writeFileSync(path, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw badOut(path, code === 'EACCES' ? 'not allowed to write there' : String(err));
+  }
 }
 
 export function registerPlan(program: Command): void {
@@ -28,6 +48,8 @@ export function registerPlan(program: Command): void {
       async (
         opts: DcOptions & { out?: string; prune?: boolean; createBeforeDestroy?: boolean },
       ) => {
+        // Before anything runs: a plan that cannot be saved is not worth making.
+        if (opts.out !== undefined) checkPlanPath(opts.out);
         const { file, dc } = await loadDatacenter(opts.file, {
           readOnly: true,
           ...(opts.stateDb ? { state: opts.stateDb } : {}),
@@ -37,8 +59,7 @@ export function registerPlan(program: Command): void {
             ...(opts.prune ? { prune: true } : {}),
             ...(opts.createBeforeDestroy ? { createBeforeDestroy: true } : {}),
           });
-          if (opts.out !== undefined)
-            writeFileSync(opts.out, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o600 });
+          if (opts.out !== undefined) savePlan(opts.out, plan);
           if (opts.json) return printJson(plan);
           process.stdout.write(`${formatPlan(plan)}\n`);
           if (opts.out !== undefined)
