@@ -241,4 +241,26 @@ describe('kumo simulate --json', () => {
     expect(stderr).toContain(`--out ${file}: exists and is not a directory`);
     expect(stdout).toBe('');
   });
+
+  it('names the line of a burst target size the cloud does not offer, before the run', async () => {
+    const spec = join(dir, 'bad-size.yaml');
+    writeFileSync(
+      spec,
+      readFileSync(EXAMPLE, 'utf8').replace('sizes: [cpu-2x4,', 'sizes: [t3.nano,'),
+    );
+    const { code, stderr, stdout } = await runCli([
+      'simulate',
+      '-f',
+      spec,
+      '--trace',
+      tracePath('steady'),
+      '--out',
+      join(dir, 'bad-size'),
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /bad-size\.yaml:\d+:\d+ burst\.targets\.0\.sizes\.0: size "t3\.nano" is not offered by cloud-a/,
+    );
+    expect(stdout).toBe('');
+  });
 });

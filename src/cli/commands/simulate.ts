@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   isKumoError,
+  systemClock,
   ValidationError,
   type Clock,
   type Issue,
@@ -127,6 +128,33 @@ function summaryLines(r: SimulationReport, files: { json: string; html: string }
   ];
 }
 
+/**
+ * A burst target's size that its (simulated) cloud does not offer is a mistake in the
+ * spec, reported at its line before the run (the controller would only skip it).
+ */
+async function checkTargetSizes(
+  file: SpecFile,
+  targets: readonly { provider: string; sizes?: readonly string[] | undefined }[],
+  providers: (clock: Clock) => Record<string, Provider>,
+): Promise<void> {
+  const clouds = providers(systemClock);
+  const issues: Issue[] = [];
+  for (const [t, target] of targets.entries()) {
+    if (target.sizes === undefined) continue;
+    const cloud = clouds[target.provider];
+    if (cloud === undefined) continue;
+    const offered = new Set((await cloud.listSizes({ spot: true })).map((s) => s.name));
+    target.sizes.forEach((name, k) => {
+      if (!offered.has(name))
+        issues.push({
+          path: `burst.targets.${t}.sizes.${k}`,
+          message: `size "${name}" is not offered by ${target.provider} (kumo sizes -f ${file.path} -p ${target.provider} lists them)`,
+        });
+    });
+  }
+  if (issues.length > 0) throw file.error(issues);
+}
+
 /** The report directory must be one, or creatable, before hours of simulated time run. */
 function checkOut(dir: string): void {
   const bad = (message: string): ValidationError =>
@@ -184,6 +212,8 @@ export function registerSimulate(program: Command): void {
       checkOut(resolve(opts.out));
       const notes: string[] = [];
       const providers = simulatedProviders(file, notes);
+      if (opts.burst && file.spec.burst !== undefined)
+        await checkTargetSizes(file, file.spec.burst.targets ?? [], providers);
       if (!opts.json) for (const n of notes) process.stderr.write(`kumo: note: ${n}\n`);
       const report = await simulate({
         name: file.name,
