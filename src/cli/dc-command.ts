@@ -132,7 +132,11 @@ export function reportSummary(
   if (s.ok)
     process.stdout.write(`${verb} complete: ${did} in ${(s.durationMs / 1000).toFixed(1)} s.\n`);
   else {
-    process.stdout.write(`${verb} finished with ${s.failed.length} failure(s): ${did}.\n`);
+    process.stdout.write(
+      interrupted
+        ? `${verb} interrupted: ${did}${s.notRun > 0 ? `; ${s.notRun} step(s) not run` : ''}${s.failed.length > 0 ? `; ${s.failed.length} failure(s)` : ''}. Run kumo ${verb.toLowerCase()} again to carry on.\n`
+        : `${verb} finished with ${s.failed.length} failure(s): ${did}.\n`,
+    );
     for (const f of s.failed)
       process.stdout.write(
         `  failed: ${f.step}\n          ${f.code}: ${f.message}${f.resumable ? ' (journaled: the next apply retries it)' : ''}\n`,

@@ -82,6 +82,8 @@ class Executor {
   readonly #queues = new Map<string, RateLimiter>();
   readonly #records: Map<string, MachineRecord>;
   readonly #failures: StepFailure[] = [];
+  /** Steps the interrupt stopped (not failures: the next apply does them). */
+  #notRun = 0;
   readonly #failedNetworks = new Set<string>();
   /** provider → provider ids deleted in this run, to confirm gone. */
   readonly #deleted = new Map<string, Map<string, string>>();
@@ -187,7 +189,9 @@ class Executor {
 
     const pendingIntents = (await this.#ctx.store.read()).intents.length;
     const summary: ApplySummary = {
-      ok: this.#failures.length === 0 && pendingIntents === 0,
+      ok: this.#failures.length === 0 && pendingIntents === 0 && this.#notRun === 0,
+      interrupted: this.#options.signal?.aborted === true,
+      notRun: this.#notRun,
       created: this.#created,
       deleted: this.#deletedCount,
       replaced: this.#replaced,
@@ -228,7 +232,18 @@ class Executor {
     });
   }
 
+  /** True when `err` is the run's own interrupt (its signal's reason, or an abort). */
+  #interruptedBy(err: unknown): boolean {
+    const signal = this.#options.signal;
+    if (signal?.aborted !== true) return false;
+    return err === signal.reason || (err instanceof Error && err.name === 'AbortError');
+  }
+
   #fail(step: string, err: unknown, resumable: boolean): void {
+    if (this.#interruptedBy(err)) {
+      this.#notRun++;
+      return;
+    }
     const failure: StepFailure = {
       step,
       code: errorCode(err),
@@ -240,6 +255,7 @@ class Executor {
 
   #failStep(step: PlanStep, err: unknown, resumable: boolean): void {
     this.#fail(formatStep(step), err, resumable);
+    if (this.#interruptedBy(err)) return;
     this.#ctx.events.emit({
       type: 'step.failed',
       step,
@@ -654,9 +670,9 @@ class Executor {
         );
       this.#replaced += Math.min(made, group.length);
     } else {
-      const before = this.#failures.length;
+      const before = this.#failures.length + this.#notRun;
       await this.#deleteMachines(first.provider, old, first.reason, group);
-      if (this.#failures.length > before) return;
+      if (this.#failures.length + this.#notRun > before) return;
       const made = await this.#createMachines(
         first,
         first.pool,

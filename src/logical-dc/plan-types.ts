@@ -119,7 +119,12 @@ export interface StepFailure {
 }
 
 export interface ApplySummary {
+  /** Everything planned was done: no failure, no journaled intent left, not interrupted. */
   readonly ok: boolean;
+  /** The run's signal was aborted (Ctrl-C in the CLI); the next apply carries on. */
+  readonly interrupted: boolean;
+  /** Steps the interrupt stopped before or while they ran; not counted as failures. */
+  readonly notRun: number;
   readonly created: number;
   readonly deleted: number;
   readonly replaced: number;

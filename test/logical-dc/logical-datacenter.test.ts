@@ -273,6 +273,36 @@ describe('LogicalDatacenter', () => {
     expect(peaks).toEqual({ onprem: 3, cloud: 3 });
   });
 
+  it('stops at an interrupt, counting the steps it did not run apart from failures, and the next apply carries on', async () => {
+    const interrupt = new AbortController();
+    const slow = (_: string, p: Provider): Provider =>
+      tap(p, {
+        createMachines: async (...args) => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return p.createMachines(...args);
+        },
+      });
+    const { dc, events } = setup({ wrap: slow });
+    dc.events.on((e) => {
+      if (e.type === 'machine.created') interrupt.abort(new Error('interrupted'));
+    });
+    const spec: DatacenterSpecInput = {
+      pools: { a: { provider: 'onprem', count: 12, machine: MACHINE } },
+    };
+    const { summary } = await dc.apply(spec, {
+      parallelism: 1,
+      batchSize: 1,
+      signal: interrupt.signal,
+    });
+    expect(summary).toMatchObject({ ok: false, interrupted: true, failed: [] });
+    expect(summary.created).toBeGreaterThan(0);
+    expect(summary.created + summary.notRun).toBe(12);
+    expect(events.filter((e) => e.type === 'step.failed')).toEqual([]);
+    const again = await dc.apply(spec);
+    expect(again.summary).toMatchObject({ ok: true, interrupted: false, notRun: 0 });
+    expect(await dc.machines({ pool: 'a' })).toHaveLength(12);
+  });
+
   it('reports orphans, adopts them, and prunes them', async () => {
     const { dc, cloud } = setup();
     await dc.apply(SPEC);
