@@ -167,6 +167,14 @@ describe('kumo datacenter commands on sim', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('plan exits 2 naming the line of an image the provider does not have', async () => {
+    const bad = join(dir, 'bad-image.yaml');
+    writeFileSync(bad, spec(5).replace('ubuntu-22.04', 'ubuntu-99.04'));
+    const r = await kumo('plan', '-f', bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad-image\.yaml:\d+:\d+ pools\.\w+\.machine\.image: .*ubuntu-99\.04/);
+  });
+
   it('apply refuses to run unattended without --yes', async () => {
     const r = await kumo('apply', '-f', file);
     expect(r.code).toBe(2);
