@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ProviderError } from '../../src/core/index.js';
 import { BurstController, memoryStore } from '../../src/logical-dc/index.js';
 import type { ConstraintInput } from '../../src/scheduler/index.js';
 import { drive, TARGET, world } from './helpers.js';
@@ -106,6 +107,33 @@ describe('resource shapes', () => {
     await w.tick();
     expect(w.of('burst.held')).toEqual([]);
     expect(w.of('burst.scale-up')).toHaveLength(1);
+  });
+});
+
+describe('warnings', () => {
+  it('says a warning that persists again every ten minutes, not at every decision', async () => {
+    const w = await world();
+    submit(w, 4, 60);
+    await w.burstUp();
+    // The cloud's listing fails from now on: every decision meets the same problem.
+    const providers = w.dc.providers;
+    const get = providers.get.bind(providers);
+    vi.spyOn(providers, 'get').mockImplementation((name) => {
+      const provider = get(name);
+      if (name !== 'cloud' || provider === undefined) return provider;
+      return new Proxy(provider, {
+        get: (target, prop) =>
+          prop === 'listMachines'
+            ? () => Promise.reject(new ProviderError('the cloud API is down'))
+            : (Reflect.get(target, prop) as unknown),
+      });
+    });
+    for (let i = 0; i < 48; i++) {
+      await w.advance(15_000);
+      await w.tick();
+    }
+    const said = w.of('burst.warning').filter((e) => e.message.includes('the cloud API is down'));
+    expect(said.map((e) => e.at - said[0]!.at)).toEqual([0, 10 * MIN]);
   });
 });
 

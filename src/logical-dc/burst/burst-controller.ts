@@ -125,6 +125,9 @@ const MAX_FALLBACK_ROUNDS = 4;
 
 const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
 
+/** How often a warning that persists is said again. */
+const WARN_EVERY_MS = 10 * 60_000;
+
 /**
  * Runs a burst policy over a logical datacenter and its scheduler.
  *
@@ -164,7 +167,8 @@ export class BurstController {
   #chain: Promise<unknown> = Promise.resolve();
   #recovered: Promise<void> | undefined;
   #catalogs: { at: number; map: Map<string, ProviderCatalog> } | undefined;
-  #warned = new Set<string>();
+  /** When each warning was last emitted: a warning that persists is said again every WARN_EVERY_MS. */
+  readonly #warned = new Map<string, number>();
   #seq = 0;
   #lastScaleUp = -Infinity;
   #lastConsolidation = -Infinity;
@@ -1087,9 +1091,14 @@ export class BurstController {
   }
 
   #warn(message: string): void {
-    if (this.#warned.has(message)) return;
-    this.#warned.add(message);
-    this.#emit({ type: 'burst.warning', at: this.#clock.now(), message });
+    const now = this.#clock.now();
+    const last = this.#warned.get(message);
+    if (last !== undefined && now - last < WARN_EVERY_MS) return;
+    // Messages name machines and errors: forget the stale ones so the map stays small.
+    if (this.#warned.size >= 1000)
+      for (const [m, at] of this.#warned) if (now - at >= WARN_EVERY_MS) this.#warned.delete(m);
+    this.#warned.set(message, now);
+    this.#emit({ type: 'burst.warning', at: now, message });
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
