@@ -305,6 +305,25 @@ describe('the jobs framework', () => {
     expect(await jobs.wait(id)).toMatchObject({ state: 'finished', finished: 3, launches: 6 });
   });
 
+  it('forgets the oldest ended jobs past keepEnded, keeping their tasks in stats()', async () => {
+    const clock = new VirtualClock();
+    const scheduler = new Scheduler({ clock, executor: new InstantExecutor({ clock }) });
+    const jobs = new JobsFramework(scheduler, { keepEnded: 2 });
+    scheduler.addAgent(agent('a1', 4));
+    const ids = [1, 2, 3].map((n) =>
+      jobs.submit({
+        name: `j${n}`,
+        tasks: 2,
+        resources: { cpus: 1, memoryMiB: 256 },
+        durationMs: 10,
+      }),
+    );
+    await clock.advance(100);
+    expect(() => jobs.job(ids[0]!)).toThrow(/does not exist/);
+    expect(jobs.jobs().map((j) => j.id)).toEqual(ids.slice(1));
+    expect(jobs.stats()).toMatchObject({ jobs: 3, finished: 6 });
+  });
+
   it('cancels a job: pending tasks dropped, running ones killed', async () => {
     const { scheduler, jobs, flush } = setup();
     scheduler.addAgent(agent('a1', 2));

@@ -93,6 +93,12 @@ export const JobsFrameworkOptionsSchema = z
     role: RoleSchema.default('*'),
     /** How long offers it cannot use are refused. Default 5 s. */
     refuseSeconds: z.number().nonnegative().default(5),
+    /**
+     * Ended jobs kept for `job()`, `jobs()` and `wait()`; past this many the oldest
+     * are forgotten (their tasks still count in `stats()`), so a long-lived framework
+     * does not grow with its history. Default 10000.
+     */
+    keepEnded: z.number().int('keepEnded is a whole number').min(0).default(10_000),
   })
   .strict();
 export type JobsFrameworkOptionsInput = z.input<typeof JobsFrameworkOptionsSchema>;

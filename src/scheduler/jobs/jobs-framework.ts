@@ -79,6 +79,12 @@ export class JobsFramework {
   readonly #clock: Clock;
   readonly #handle: FrameworkHandle;
   readonly #refuseSeconds: number;
+  readonly #keepEnded: number;
+  /** Ended jobs, oldest first, to forget past `keepEnded`. */
+  readonly #ended: string[] = [];
+  #endedHead = 0;
+  /** What forgotten jobs add to `stats()`. */
+  readonly #forgotten = { jobs: 0, finished: 0, failed: 0, cancelled: 0, moved: 0 };
   readonly #jobs = new Map<string, Job>();
   /** Jobs with tasks waiting, by (priority desc, submission asc). */
   #queue: Job[] = [];
@@ -93,6 +99,7 @@ export class JobsFramework {
     this.#scheduler = scheduler;
     this.#clock = scheduler.clock;
     this.#refuseSeconds = o.refuseSeconds;
+    this.#keepEnded = o.keepEnded;
     this.#handle = scheduler.registerFramework({
       name: o.name,
       roles: [o.role],
@@ -141,10 +148,7 @@ export class JobsFramework {
     let backingOff = 0;
     let live = 0;
     let running = 0;
-    let finished = 0;
-    let failed = 0;
-    let cancelled = 0;
-    let moved = 0;
+    let { finished, failed, cancelled, moved } = this.#forgotten;
     for (const j of this.#jobs.values()) {
       pending += j.ready;
       backingOff += j.backingOff;
@@ -156,7 +160,7 @@ export class JobsFramework {
       moved += j.moved;
     }
     return {
-      jobs: this.#jobs.size,
+      jobs: this.#jobs.size + this.#forgotten.jobs,
       pending,
       backingOff,
       staging: live - running,
@@ -454,5 +458,27 @@ export class JobsFramework {
     job.endedAt = this.#clock.now();
     const status = job.status();
     for (const resolve of job.waiters.splice(0)) resolve(status);
+    this.#ended.push(job.id);
+    while (this.#ended.length - this.#endedHead > this.#keepEnded) this.#forget();
+  }
+
+  /** Forgets the oldest ended job, keeping its counts for stats(). */
+  #forget(): void {
+    const id = this.#ended[this.#endedHead++]!;
+    const job = this.#jobs.get(id);
+    if (job !== undefined) {
+      this.#jobs.delete(id);
+      const f = this.#forgotten;
+      f.jobs++;
+      f.finished += job.finished;
+      f.failed += job.failed;
+      f.cancelled += job.cancelled;
+      f.moved += job.moved;
+    }
+    // Compact now and then, so the list of ended ids does not keep every id ever.
+    if (this.#endedHead > 1024 && this.#endedHead * 2 > this.#ended.length) {
+      this.#ended.splice(0, this.#endedHead);
+      this.#endedHead = 0;
+    }
   }
 }
