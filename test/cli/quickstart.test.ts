@@ -133,3 +133,21 @@ describe('the quick start', () => {
     await runCli(['destroy', '-f', 'other.yaml', '--state-db', 'other.db', '--yes']);
   });
 });
+
+describe('a plan saved before the first apply', () => {
+  it('applies: the saved plan and the apply see the same new state', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'kumo-first-plan-'));
+    const spec = join(fresh, 'quickstart.yaml');
+    copyFileSync(EXAMPLE, spec);
+    const planFile = join(fresh, 'first.json');
+    try {
+      const saved = await runCli(['plan', '-f', spec, '-o', planFile]);
+      expect(saved.code, saved.stderr).toBe(0);
+      const applied = await runCli(['apply', planFile, '-f', spec]);
+      expect(applied.code, applied.stderr).toBe(0);
+      expect(applied.stdout).toContain('Apply complete: 5 created');
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+});

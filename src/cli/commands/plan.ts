@@ -52,7 +52,9 @@ export function registerPlan(program: Command): void {
         // Before anything runs: a plan that cannot be saved is not worth making.
         if (opts.out !== undefined) checkPlanPath(opts.out);
         const { file, dc } = await loadDatacenter(opts.file, {
-          readOnly: true,
+          // A plan saved to apply later is made against the state it will be applied
+          // to, so that state must exist from now on.
+          readOnly: opts.out === undefined,
           ...(opts.stateDb ? { state: opts.stateDb } : {}),
         });
         try {
