@@ -141,4 +141,17 @@ describe('stopping', () => {
     await drive(w.clock, next.tick());
     expect(next.machines()).toEqual([]);
   });
+
+  it('hands over in service a machine that a decision under way cordons as it stops', async () => {
+    const w = await world({ policy: { targets: [{ ...TARGET, sizes: ['cpu-4x8'] }] } });
+    submit(w, 'base', 2, 60);
+    submit(w, 'b', 2, 10);
+    await w.burstUp();
+    const [m] = w.controller.machines();
+    const decision = w.controller.tick(); // would cordon the busy burst machine
+    await drive(w.clock, Promise.all([decision, w.controller.stop()]));
+    expect(w.scheduler.agent(m!.id)?.status).toBe('active');
+    await w.advance(15 * MIN);
+    expect(w.of('burst.released')).toEqual([]);
+  });
 });

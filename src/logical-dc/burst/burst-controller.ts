@@ -233,16 +233,18 @@ export class BurstController {
   async stop(): Promise<void> {
     this.#running = false;
     this.#generation++;
-    for (const m of this.#machines)
-      if (m.state === 'draining') {
-        if (this.#scheduler.agent(m.id) !== undefined) this.#scheduler.reactivateAgent(m.id);
-        m.state = 'active';
-      }
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#bootTimer?.();
     this.#bootTimer = undefined;
     await this.#chain.catch(() => undefined);
+    // A decision that was under way may have drained machines after the first bump.
+    this.#generation++;
+    for (const m of this.#machines)
+      if (m.state === 'draining') {
+        if (this.#scheduler.agent(m.id) !== undefined) this.#scheduler.reactivateAgent(m.id);
+        m.state = 'active';
+      }
   }
 
   /** Makes one decision now (after any in progress): boot checks, scale-down, scale-up. */
