@@ -250,7 +250,7 @@ describe('the jobs framework', () => {
       expect(await jobs.wait(id)).toMatchObject({ state: 'failed', failed: 2, moved: 2 });
     });
 
-    it('lets a task already moved maxMoves times run on its drained machine', async () => {
+    it('does not move early a task already moved maxMoves times', async () => {
       const { scheduler, jobs, flush, placements, id } = await twoOnA1(true, 0);
       void scheduler.drainAgent('a1', { deadlineMs: 60_000 });
       await flush();
@@ -322,6 +322,10 @@ describe('the jobs framework', () => {
     expect(() => jobs.job(ids[0]!)).toThrow(/does not exist/);
     expect(jobs.jobs().map((j) => j.id)).toEqual(ids.slice(1));
     expect(jobs.stats()).toMatchObject({ jobs: 3, finished: 6 });
+    await expect(jobs.wait(ids[0]!)).rejects.toThrow(/ended and was forgotten/);
+    expect(() =>
+      jobs.submit({ id: ids[0]!, name: 'again', tasks: 1, resources: { cpus: 1, memoryMiB: 256 } }),
+    ).toThrow(/already exists/);
   });
 
   it('cancels a job: pending tasks dropped, running ones killed', async () => {

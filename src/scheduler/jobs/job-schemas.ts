@@ -76,10 +76,11 @@ export const JobSpecSchema = z
     restartable: z.boolean().default(false),
     /**
      * How many times one task of a restartable job may be moved (stopped by its
-     * machine and queued again without a retry). A task moved this often runs to its
-     * end on a drained machine, and a later end by its machine uses a retry like any
-     * failure, so a task whose machines keep failing under it cannot loop for ever.
-     * Default 5.
+     * machine and queued again without a retry). A task moved this often is treated as
+     * a task of an ordinary job: a drain no longer moves it early (it runs on until the
+     * drain's deadline, if any), and an end by its machine — that deadline included —
+     * uses a retry like any failure, so a task whose machines keep failing under it
+     * cannot loop for ever. Default 5.
      */
     maxMoves: z.number().int('maxMoves is a whole number').min(0).max(1000).default(5),
   })

@@ -83,6 +83,8 @@ export class JobsFramework {
   /** Ended jobs, oldest first, to forget past `keepEnded`. */
   readonly #ended: string[] = [];
   #endedHead = 0;
+  /** Ids of forgotten jobs: not reused, and `wait()` on one says it was forgotten. */
+  readonly #forgottenIds = new Set<string>();
   /** What forgotten jobs add to `stats()`. */
   readonly #forgotten = { jobs: 0, finished: 0, failed: 0, cancelled: 0, moved: 0 };
   readonly #jobs = new Map<string, Job>();
@@ -124,7 +126,8 @@ export class JobsFramework {
   submit(spec: JobSpecInput): string {
     const s = parse(JobSpecSchema, spec, 'job', 'job');
     const id = s.id ?? `job-${this.#seq + 1}`;
-    if (this.#jobs.has(id)) throw new Conflict(`job ${id} already exists`);
+    if (this.#jobs.has(id) || this.#forgottenIds.has(id))
+      throw new Conflict(`job ${id} already exists`);
     const job = new Job(id, s, this.#seq++, this.#clock.now(), (a) =>
       this.#scheduler.attributeValues(a),
     );
@@ -174,7 +177,12 @@ export class JobsFramework {
 
   /** Resolves when every task of the job has ended for good (finished, failed, or cancelled). */
   wait(id: string): Promise<JobStatus> {
-    const job = this.#job(id);
+    if (this.#forgottenIds.has(id))
+      return Promise.reject(
+        new NotFound(`job ${id} ended and was forgotten (more than keepEnded jobs ended since)`),
+      );
+    const job = this.#jobs.get(id);
+    if (job === undefined) return Promise.reject(new NotFound(`job ${id} does not exist`));
     if (job.endedAt !== undefined) return Promise.resolve(job.status());
     return new Promise((resolve) => job.waiters.push(resolve));
   }
@@ -468,6 +476,7 @@ export class JobsFramework {
     const job = this.#jobs.get(id);
     if (job !== undefined) {
       this.#jobs.delete(id);
+      this.#forgottenIds.add(id);
       const f = this.#forgotten;
       f.jobs++;
       f.finished += job.finished;
