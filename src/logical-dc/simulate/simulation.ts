@@ -164,11 +164,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     for (const o of open.values()) if (o.burst) n += o.price;
     return n;
   };
+  // Once the run has ended, nothing after its end is billed (a decision in flight may
+  // still make or release machines while the controller stops).
+  let cutoff = Infinity;
   const close = (id: string, now: number): void => {
     const o = open.get(id);
     if (o === undefined) return;
     open.delete(id);
-    const ms = now - o.at;
+    const ms = Math.max(0, Math.min(now, cutoff) - o.at);
     machineMs.set(o.provider, (machineMs.get(o.provider) ?? 0) + ms);
     const usd = (o.price * ms) / 3_600_000;
     costByProvider.set(o.provider, (costByProvider.get(o.provider) ?? 0) + usd);
@@ -230,8 +233,6 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     recorder.priceBurstWork((d) => fractionalLowerBound(d, boundCandidates));
   }
 
-  const limit =
-    start + (traceStats(options.trace).lastSubmitS * 1000 + (options.tailMs ?? 12 * 3_600_000));
   // The base pools come up whatever the tail: the run needs them.
   const made = await drive(clock, dc.apply(options.spec), Infinity);
   if (!made.summary.ok)
@@ -243,6 +244,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     );
   const baseMachines = await drive(clock, dc.machines(), Infinity);
   const t0 = clock.now();
+  // The trace's times, and so the tail, count from here (after the base pools are up).
+  const limit =
+    t0 + (traceStats(options.trace).lastSubmitS * 1000 + (options.tailMs ?? 12 * 3_600_000));
 
   const events: BurstEvent[] = [];
   let controller: BurstController | undefined;
@@ -330,7 +334,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   };
   await runUntil(clock, finished, limit);
   const end = clock.now();
+  cutoff = end;
   sample();
+  // Counted at the end: what happens while the controller stops is past the run.
+  const stats = jobs.stats();
   // A decision may be in flight past the limit (a machine booting): let it end.
   if (controller !== undefined) await drive(clock, controller.stop(), Infinity);
   jobs.close();
@@ -344,12 +351,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   for (const [id, job] of submitted)
     for (let k = 0; k < job.tasks; k++) {
       const started = recorder.startedAt(`${id}.${k}`);
-      if (started === undefined) never++;
+      if (started === undefined || started > end) never++;
       else waits.push((started - job.at) / 1000);
     }
   for (let i = 0; i < options.trace.length; i++)
     if (!submitted.has(`j${i}`)) never += options.trace[i]!.count;
-  const stats = jobs.stats();
 
   const bound =
     policy === undefined
