@@ -134,7 +134,7 @@ export function reportSummary(
   else {
     process.stdout.write(
       interrupted
-        ? `${verb} interrupted: ${did}${s.notRun > 0 ? `; ${s.notRun} step(s) not run` : ''}${s.failed.length > 0 ? `; ${s.failed.length} failure(s)` : ''}. Run kumo ${verb.toLowerCase()} again to carry on.\n`
+        ? `${verb} interrupted: ${did}${s.notRun > 0 ? `; ${s.notRun} operation(s) not run` : ''}${s.failed.length > 0 ? `; ${s.failed.length} failure(s)` : ''}. Run kumo ${verb.toLowerCase()} again to carry on.\n`
         : `${verb} finished with ${s.failed.length} failure(s): ${did}.\n`,
     );
     for (const f of s.failed)
@@ -143,7 +143,7 @@ export function reportSummary(
       );
     if (s.pendingIntents > 0)
       process.stdout.write(
-        `  ${s.pendingIntents} intent(s) remain journaled; run kumo apply again to resume them.\n`,
+        `  ${s.pendingIntents} intent(s) remain journaled; run kumo ${verb.toLowerCase()} again to resume them.\n`,
       );
   }
   return code;

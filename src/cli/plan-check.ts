@@ -1,7 +1,9 @@
 /**
  * What `kumo plan` checks beyond the diff: each image a create or replace would boot,
- * resolved by its provider as the create will resolve it, so a plan does not approve
- * what apply must fail on. (Sizes are left to the providers at apply: each has rules of
+ * resolved by its provider, so a plan does not approve what apply must fail on. It
+ * resolves for the spec's `arch` (x86_64 when unset); a create resolves for its size's
+ * architecture, so an image of the wrong architecture for an Arm size without `arch`
+ * is still only found at apply. (Sizes are left to the providers at apply: each has rules of
  * its own — OpenStack flavor ids, GCP custom machine types — that a neutral check
  * would get wrong.)
  */

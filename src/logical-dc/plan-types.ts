@@ -123,7 +123,10 @@ export interface ApplySummary {
   readonly ok: boolean;
   /** The run's signal was aborted (Ctrl-C in the CLI); the next apply carries on. */
   readonly interrupted: boolean;
-  /** Steps the interrupt stopped before or while they ran; not counted as failures. */
+  /**
+   * Operations the interrupt stopped before or while they ran (a create or delete batch,
+   * a network change; a plan step may be several): not counted as failures.
+   */
   readonly notRun: number;
   readonly created: number;
   readonly deleted: number;
