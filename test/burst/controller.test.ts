@@ -1,8 +1,7 @@
-import { describe, expect, it, vi } from 'vitest';
-import { ProviderError } from '../../src/core/index.js';
+import { describe, expect, it } from 'vitest';
 import { BurstController, memoryStore } from '../../src/logical-dc/index.js';
 import type { ConstraintInput } from '../../src/scheduler/index.js';
-import { drive, TARGET, world } from './helpers.js';
+import { drive, failingCloud, TARGET, world } from './helpers.js';
 
 const MIN = 60_000;
 
@@ -115,19 +114,7 @@ describe('warnings', () => {
     const w = await world();
     submit(w, 4, 60);
     await w.burstUp();
-    // The cloud's listing fails from now on: every decision meets the same problem.
-    const providers = w.dc.providers;
-    const get = providers.get.bind(providers);
-    vi.spyOn(providers, 'get').mockImplementation((name) => {
-      const provider = get(name);
-      if (name !== 'cloud' || provider === undefined) return provider;
-      return new Proxy(provider, {
-        get: (target, prop) =>
-          prop === 'listMachines'
-            ? () => Promise.reject(new ProviderError('the cloud API is down'))
-            : (Reflect.get(target, prop) as unknown),
-      });
-    });
+    failingCloud(w, 'listMachines'); // every decision from now on meets the same problem
     for (let i = 0; i < 48; i++) {
       await w.advance(15_000);
       await w.tick();

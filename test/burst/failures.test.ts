@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ProviderError } from '../../src/core/index.js';
 import { BurstController } from '../../src/logical-dc/index.js';
-import { drive, TARGET, world, type World } from './helpers.js';
+import { drive, failingCloud, TARGET, world, type World } from './helpers.js';
 
 const MIN = 60_000;
 const ONE_SIZE = { basePoolsFirst: false, targets: [{ ...TARGET, sizes: ['cpu-4x8'] }] };
@@ -13,24 +12,6 @@ function submit(w: World, name: string, tasks: number, minutes: number): string 
     resources: { cpus: 2, memoryMiB: 2048 },
     durationMs: minutes * MIN,
   });
-}
-
-/** The cloud's deletes fail (as the datacenter calls them) while `failing.on` is set. */
-function failingDeletes(w: World): { on: boolean } {
-  const failing = { on: true };
-  const providers = w.dc.providers;
-  const get = providers.get.bind(providers);
-  vi.spyOn(providers, 'get').mockImplementation((name) => {
-    const provider = get(name);
-    if (name !== 'cloud' || provider === undefined) return provider;
-    return new Proxy(provider, {
-      get: (target, prop) =>
-        prop === 'deleteMachines' && failing.on
-          ? () => Promise.reject(new ProviderError('the cloud API is down'))
-          : (Reflect.get(target, prop) as unknown),
-    });
-  });
-  return failing;
 }
 
 describe('failed releases', () => {
@@ -69,7 +50,7 @@ describe('failed releases', () => {
     submit(w, 'b', 4, 3);
     await w.burstUp();
     const [m] = w.controller.machines();
-    const failing = failingDeletes(w);
+    const failing = failingCloud(w, 'deleteMachines');
     for (let i = 0; i < 24; i++) {
       await w.advance(15_000);
       await w.tick();
@@ -92,7 +73,7 @@ describe('failed releases', () => {
     submit(w, 'b', 4, 3);
     await w.burstUp();
     const spend = w.controller.spendPerHour();
-    failingDeletes(w); // and it stays down
+    failingCloud(w, 'deleteMachines'); // and it stays down
     for (let i = 0; i < 24; i++) {
       await w.advance(15_000);
       await w.tick();

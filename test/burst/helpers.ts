@@ -1,4 +1,5 @@
-import { VirtualClock } from '../../src/core/index.js';
+import { vi } from 'vitest';
+import { ProviderError, VirtualClock } from '../../src/core/index.js';
 import {
   BurstController,
   DatacenterSpecSchema,
@@ -141,4 +142,25 @@ export async function world(options: WorldOptions = {}): Promise<World> {
       await clock.advance(0);
     },
   };
+}
+
+/**
+ * Makes one method of the `cloud` provider fail, as the datacenter calls it, while the
+ * returned switch is on (it starts on).
+ */
+export function failingCloud(w: World, method: 'deleteMachines' | 'listMachines'): { on: boolean } {
+  const failing = { on: true };
+  const providers = w.dc.providers;
+  const get = providers.get.bind(providers);
+  vi.spyOn(providers, 'get').mockImplementation((name) => {
+    const provider = get(name);
+    if (name !== 'cloud' || provider === undefined) return provider;
+    return new Proxy(provider, {
+      get: (target, prop) =>
+        prop === method && failing.on
+          ? () => Promise.reject(new ProviderError('the cloud API is down'))
+          : (Reflect.get(target, prop) as unknown),
+    });
+  });
+  return failing;
 }

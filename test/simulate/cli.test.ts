@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BurstEvent } from '../../src/logical-dc/index.js';
-import type { SimulationReport } from '../../src/logical-dc/simulate/index.js';
+import { TRACE_HEADER, type SimulationReport } from '../../src/logical-dc/simulate/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { loadSpecFile } from '../../src/logical-dc/index.js';
 import { EXAMPLE, tracePath } from './helpers.js';
@@ -11,6 +11,20 @@ import { itKeepsTheBurstInvariants } from './invariants.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kumo-simulate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Simulates `spec` on the steady trace into `out`. */
+function simulateSteady(spec: string, out: string, ...flags: string[]) {
+  return runCli(['simulate', '-f', spec, '--trace', tracePath('steady'), '--out', out, ...flags]);
+}
+
+/** Writes `rows` as the trace DIR/<name>.csv and simulates the example on it into DIR/<name>. */
+async function simulateRows(name: string, rows: readonly string[], ...flags: string[]) {
+  const trace = join(dir, `${name}.csv`);
+  writeFileSync(trace, `${[TRACE_HEADER, ...rows].join('\n')}\n`);
+  const out = join(dir, name);
+  const run = await runCli(['simulate', '-f', EXAMPLE, '--trace', trace, '--out', out, ...flags]);
+  return { trace, out, ...run };
+}
 
 describe('kumo simulate -f examples/burst.yaml --trace examples/traces/steady.csv --out DIR', () => {
   const out = join(dir, 'steady');
@@ -134,20 +148,8 @@ describe('kumo simulate -f examples/burst.yaml --trace examples/traces/steady.cs
 
 describe('kumo simulate --json', () => {
   it('streams each burst event as a JSON line, then the summary and the files', async () => {
-    const trace = join(dir, 'gpu.csv');
     // Two GPU tasks: the base pools have no GPU, so burst must buy for them.
-    writeFileSync(trace, 'submit_s,cpus,memory_mib,gpus,duration_s,count\n0,4,16384,1,600,2\n');
-    const out = join(dir, 'gpu');
-    const { code, stdout } = await runCli([
-      'simulate',
-      '-f',
-      EXAMPLE,
-      '--trace',
-      trace,
-      '--out',
-      out,
-      '--json',
-    ]);
+    const { code, stdout, out } = await simulateRows('gpu', ['0,4,16384,1,600,2'], '--json');
     expect(code).toBe(0);
     const lines = stdout
       .trim()
@@ -164,37 +166,19 @@ describe('kumo simulate --json', () => {
   });
 
   it('names the line and field of a bad trace row, and writes nothing', async () => {
-    const trace = join(dir, 'bad.csv');
-    writeFileSync(trace, 'submit_s,cpus,memory_mib,gpus,duration_s,count\n0,-1,4096,0,60,1\n');
-    const { code, stderr } = await runCli([
-      'simulate',
-      '-f',
-      EXAMPLE,
-      '--trace',
-      trace,
-      '--out',
-      join(dir, 'bad'),
-    ]);
+    const { code, stderr, trace } = await simulateRows('bad', ['0,-1,4096,0,60,1']);
     expect(code).toBe(2);
     expect(stderr).toContain(`${trace}:2 cpus: cpus must be more than 0`);
     expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 
   it('stops at --tail and says how many tasks had not finished', async () => {
-    const trace = join(dir, 'long.csv');
-    writeFileSync(trace, 'submit_s,cpus,memory_mib,gpus,duration_s,count\n0,1,1024,0,3600,2\n');
-    const out = join(dir, 'tail');
-    const { code, stdout } = await runCli([
-      'simulate',
-      '-f',
-      EXAMPLE,
-      '--trace',
-      trace,
-      '--out',
-      out,
+    const { code, stdout, out } = await simulateRows(
+      'tail',
+      ['0,1,1024,0,3600,2'],
       '--tail',
       '120',
-    ]);
+    );
     expect(code).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as SimulationReport;
     expect(report.tasks).toMatchObject({ finished: 0, neverStarted: 0, unfinished: 2 });
@@ -209,16 +193,7 @@ describe('kumo simulate --json', () => {
       'name: bad-image\nproviders:\n  onprem: { kind: sim, seed: 1 }\npools:\n  onprem: { provider: onprem, count: 1, machine: { size: std-4x16, image: ubuntu-99.04 } }\n',
     );
     const out = join(dir, 'bad-image');
-    const { code, stderr } = await runCli([
-      'simulate',
-      '-f',
-      spec,
-      '--trace',
-      tracePath('steady'),
-      '--out',
-      out,
-      '--no-burst',
-    ]);
+    const { code, stderr } = await simulateSteady(spec, out, '--no-burst');
     expect(code).toBe(2);
     expect(stderr).toContain('the base pools could not be made');
     expect(stderr).toContain('ubuntu-99.04');
@@ -228,15 +203,7 @@ describe('kumo simulate --json', () => {
   it('refuses an --out that is a file before it runs anything', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a directory');
-    const { code, stderr, stdout } = await runCli([
-      'simulate',
-      '-f',
-      EXAMPLE,
-      '--trace',
-      tracePath('steady'),
-      '--out',
-      file,
-    ]);
+    const { code, stderr, stdout } = await simulateSteady(EXAMPLE, file);
     expect(code).toBe(2);
     expect(stderr).toContain(`--out ${file}: exists and is not a directory`);
     expect(stdout).toBe('');
@@ -248,15 +215,7 @@ describe('kumo simulate --json', () => {
       spec,
       readFileSync(EXAMPLE, 'utf8').replace('sizes: [cpu-2x4,', 'sizes: [t3.nano,'),
     );
-    const { code, stderr, stdout } = await runCli([
-      'simulate',
-      '-f',
-      spec,
-      '--trace',
-      tracePath('steady'),
-      '--out',
-      join(dir, 'bad-size'),
-    ]);
+    const { code, stderr, stdout } = await simulateSteady(spec, join(dir, 'bad-size'));
     expect(code).toBe(2);
     expect(stderr).toMatch(
       /bad-size\.yaml:\d+:\d+ burst\.targets\.0\.sizes\.0: size "t3\.nano" is not offered by cloud-a/,
