@@ -24,23 +24,20 @@ export async function confirm(
   requireYesOrTerminal(yes, what);
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   // Ctrl-D (end of input) is a no; Ctrl-C stops the command as an interrupt does (130).
+  const interrupted = (): Interrupted =>
+    new Interrupted(
+      `interrupted at the prompt; nothing was ${what === 'apply' ? 'applied' : 'changed'}`,
+    );
   const ended = new Promise<string>((resolve, reject) => {
     rl.once('close', () => resolve(''));
-    rl.once('SIGINT', () =>
-      reject(
-        new Interrupted(
-          `interrupted at the prompt; nothing was ${what === 'apply' ? 'applied' : 'changed'}`,
-        ),
-      ),
-    );
+    rl.once('SIGINT', () => reject(interrupted()));
   });
   try {
     const answer = await Promise.race([rl.question(`${question} [y/N] `), ended]);
     return /^y(es)?$/i.test(answer.trim());
   } catch (err) {
     if (err instanceof Error && /Ctrl\+D/.test(err.message)) return false;
-    if (err instanceof Error && /Ctrl\+C/.test(err.message))
-      throw new Interrupted('interrupted at the prompt; nothing was changed');
+    if (err instanceof Error && /Ctrl\+C/.test(err.message)) throw interrupted();
     throw err;
   } finally {
     rl.close();

@@ -143,7 +143,7 @@ export async function loadDatacenter(
   }
   const resolved: SpecFile = { ...file, statePath };
   const providers = await buildProviders(resolved);
-  const fresh = options.readOnly === true && !existsSync(statePath);
+  const fresh = options.readOnly === true && !stateExists(resolved);
   const dc = new LogicalDatacenter({
     name: file.name,
     store: fresh ? memoryStore({ location: statePath }) : sqliteStore(statePath),

@@ -239,10 +239,11 @@ class Executor {
     return err === signal.reason || (err instanceof Error && err.name === 'AbortError');
   }
 
-  #fail(step: string, err: unknown, resumable: boolean): void {
+  /** Records a failure; false when `err` was the interrupt (counted as not run instead). */
+  #fail(step: string, err: unknown, resumable: boolean): boolean {
     if (this.#interruptedBy(err)) {
       this.#notRun++;
-      return;
+      return false;
     }
     const failure: StepFailure = {
       step,
@@ -251,11 +252,11 @@ class Executor {
       resumable,
     };
     this.#failures.push(failure);
+    return true;
   }
 
   #failStep(step: PlanStep, err: unknown, resumable: boolean): void {
-    this.#fail(formatStep(step), err, resumable);
-    if (this.#interruptedBy(err)) return;
+    if (!this.#fail(formatStep(step), err, resumable)) return;
     this.#ctx.events.emit({
       type: 'step.failed',
       step,

@@ -894,10 +894,11 @@ export class BurstController {
         // A delete that fails again is retried with the machine's release below.
         this.#warn(`cannot finish the burst work a previous run left yet: ${errorMessage(err)}`);
       }
-    // A machine being deleted stays in state until its group is listed without it.
+    // A machine being deleted stays in state until its group is listed without it
+    // (resuming a delete leaves its record as it is, so the snapshot above tells).
     const deleting = new Set(
-      (await this.#dc.machines({ status: 'deleting' })).flatMap((m) => {
-        const target = targetOfPool(m.pool);
+      snapshot.machines.flatMap((r) => {
+        const target = r.status === 'deleting' ? targetOfPool(r.pool) : undefined;
         return target === undefined ? [] : [burstGroup(target)];
       }),
     );

@@ -119,11 +119,16 @@ export function parseTrace(text: string, file = 'trace'): TraceRow[] {
   });
   if (!header && issues.length === 0)
     issues.push({ path: file, message: `the trace is empty; it needs the header ${TRACE_HEADER}` });
-  if (issues.length > 0)
+  if (issues.length > 0) {
+    const count =
+      more === 0
+        ? `${issues.length} problem(s)`
+        : `${issues.length} or more problem(s) (the first ${MAX_ISSUES} shown; ${more} line(s) after them not read)`;
     throw new ValidationError(
-      `${file} has ${issues.length}${more > 0 ? ` or more` : ''} problem(s)${more > 0 ? ` (the first ${MAX_ISSUES} shown; ${more} line(s) after them not read)` : ''}:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      `${file} has ${count}:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
       { issues },
     );
+  }
   return rows
     .map((r, i) => ({ r, i }))
     .sort((a, b) => a.r.submit_s - b.r.submit_s || a.i - b.i)

@@ -80,13 +80,12 @@ export class JobsFramework {
   readonly #handle: FrameworkHandle;
   readonly #refuseSeconds: number;
   readonly #keepEnded: number;
-  /** Ended jobs, oldest first, to forget past `keepEnded`. */
-  readonly #ended: string[] = [];
-  #endedHead = 0;
+  /** Ids of ended jobs still kept, oldest first (a Set keeps insertion order). */
+  readonly #ended = new Set<string>();
   /** Ids of forgotten jobs: not reused, and `wait()` on one says it was forgotten. */
   readonly #forgottenIds = new Set<string>();
   /** What forgotten jobs add to `stats()`. */
-  readonly #forgotten = { jobs: 0, finished: 0, failed: 0, cancelled: 0, moved: 0 };
+  readonly #forgotten = { finished: 0, failed: 0, cancelled: 0, moved: 0 };
   readonly #jobs = new Map<string, Job>();
   /** Jobs with tasks waiting, by (priority desc, submission asc). */
   #queue: Job[] = [];
@@ -163,7 +162,7 @@ export class JobsFramework {
       moved += j.moved;
     }
     return {
-      jobs: this.#jobs.size + this.#forgotten.jobs,
+      jobs: this.#jobs.size + this.#forgottenIds.size,
       pending,
       backingOff,
       staging: live - running,
@@ -466,28 +465,24 @@ export class JobsFramework {
     job.endedAt = this.#clock.now();
     const status = job.status();
     for (const resolve of job.waiters.splice(0)) resolve(status);
-    this.#ended.push(job.id);
-    while (this.#ended.length - this.#endedHead > this.#keepEnded) this.#forget();
+    this.#ended.add(job.id);
+    for (const id of this.#ended) {
+      if (this.#ended.size <= this.#keepEnded) break;
+      this.#forget(id);
+    }
   }
 
-  /** Forgets the oldest ended job, keeping its counts for stats(). */
-  #forget(): void {
-    const id = this.#ended[this.#endedHead++]!;
+  /** Forgets an ended job, keeping its counts for stats(). */
+  #forget(id: string): void {
+    this.#ended.delete(id);
     const job = this.#jobs.get(id);
-    if (job !== undefined) {
-      this.#jobs.delete(id);
-      this.#forgottenIds.add(id);
-      const f = this.#forgotten;
-      f.jobs++;
-      f.finished += job.finished;
-      f.failed += job.failed;
-      f.cancelled += job.cancelled;
-      f.moved += job.moved;
-    }
-    // Compact now and then, so the list of ended ids does not keep every id ever.
-    if (this.#endedHead > 1024 && this.#endedHead * 2 > this.#ended.length) {
-      this.#ended.splice(0, this.#endedHead);
-      this.#endedHead = 0;
-    }
+    if (job === undefined) return;
+    this.#jobs.delete(id);
+    this.#forgottenIds.add(id);
+    const f = this.#forgotten;
+    f.finished += job.finished;
+    f.failed += job.failed;
+    f.cancelled += job.cancelled;
+    f.moved += job.moved;
   }
 }
