@@ -1,27 +1,31 @@
 /**
- * What `kumo plan` checks beyond the diff: each image a create or replace would boot,
- * resolved by its provider, so a plan does not approve what apply must fail on. It
- * resolves for the spec's `arch` (x86_64 when unset); a create resolves for its size's
- * architecture, so an image of the wrong architecture for an Arm size without `arch`
- * is still only found at apply. (Sizes are left to the providers at apply: each has rules of
- * its own — OpenStack flavor ids, GCP custom machine types — that a neutral check
- * would get wrong.)
+ * What `kumo plan` checks beyond the diff: the size and image of each create or
+ * replace, asked of its provider by the rules a create follows, so a plan does not
+ * approve what apply must fail on. The image is resolved for the architecture of the
+ * size the machine would get (an Arm size boots an Arm image). Capacity and quotas are
+ * not checked: they change between plan and apply, and apply handles them.
  */
-import { isKumoError, type Issue, type Provider } from '../core/index.js';
+import {
+  isKumoError,
+  ValidationError,
+  type Issue,
+  type Provider,
+  type Size,
+} from '../core/index.js';
 import type { Plan } from '../logical-dc/index.js';
 
 /**
- * Problems with the images the plan's creates and replacements name, as spec paths
- * (`pools.<pool>.machine.image`); empty when all resolve.
+ * Problems with the sizes and images the plan's creates and replacements name, as spec
+ * paths (`pools.<pool>.machine.size`, `….image`); empty when all resolve.
  *
  * @example
  * ```ts
- * const issues = await imageProblems(plan, dc.providers);
+ * const issues = await machineProblems(plan, dc.providers);
  * if (issues.length > 0) throw file.error(issues);
  * ```
  */
-export async function imageProblems(
-  plan: Plan,
+export async function machineProblems(
+  plan: Pick<Plan, 'steps'>,
   providers: ReadonlyMap<string, Provider>,
 ): Promise<Issue[]> {
   const issues: Issue[] = [];
@@ -32,17 +36,38 @@ export async function imageProblems(
     seen.add(step.pool);
     const provider = providers.get(step.provider);
     if (provider === undefined) continue;
+    const at = `pools.${step.pool}.machine`;
+    const { spec } = step;
+    let size: Size | undefined;
     try {
-      await provider.resolveImage(
-        step.spec.image,
-        step.spec.arch === undefined ? {} : { arch: step.spec.arch },
-      );
+      size = await provider.chooseSize({
+        ...(spec.size === undefined ? {} : { size: spec.size }),
+        ...(spec.resources === undefined ? {} : { resources: spec.resources }),
+        ...(spec.zone === undefined ? {} : { zone: spec.zone }),
+        ...(spec.arch === undefined ? {} : { arch: spec.arch }),
+        spot: spec.spot,
+      });
     } catch (err) {
-      // An unknown or malformed image is the spec's; anything else (auth, outage) is not.
-      if (!isKumoError(err) || (err.code !== 'NotFound' && err.code !== 'ValidationError'))
-        throw err;
-      issues.push({ path: `pools.${step.pool}.machine.image`, message: err.message });
+      issues.push(specProblem(err, at, spec.size === undefined ? 'resources' : 'size'));
+    }
+    try {
+      const arch = spec.arch ?? size?.arch;
+      await provider.resolveImage(spec.image, arch === undefined ? {} : { arch });
+    } catch (err) {
+      issues.push(specProblem(err, at, 'image'));
     }
   }
   return issues;
+}
+
+/**
+ * An unknown or malformed size or image is the spec's: its issue, at the field the
+ * provider named (`spec.zone` → `pools.<pool>.machine.zone`). Anything else (auth,
+ * outage) is not the spec's and is thrown.
+ */
+function specProblem(err: unknown, at: string, field: string): Issue {
+  if (!isKumoError(err) || (err.code !== 'NotFound' && err.code !== 'ValidationError')) throw err;
+  const named = err instanceof ValidationError ? err.issues[0]?.path : undefined;
+  const path = named?.startsWith('spec.') ? named.slice('spec.'.length) : field;
+  return { path: `${at}.${path}`, message: err.message };
 }

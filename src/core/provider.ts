@@ -4,6 +4,7 @@ import type {
   CreateMachinesRequestInput,
   Machine,
   MachineFilter,
+  SizeChoiceInput,
 } from './model/machine.js';
 import type { Network, NetworkSpecInput } from './model/network.js';
 import type { Size } from './model/size.js';
@@ -81,6 +82,20 @@ export interface Provider {
 
   /** Sizes offered, in neutral units, with prices where known. */
   listSizes(query?: SizeQuery): Promise<Size[]>;
+
+  /**
+   * The size a create of `choice` would run on: the named size, or the cheapest that fits
+   * `resources` (in `zone`, as spot, of `arch`), by the same rule `createMachines` uses.
+   * Checks the request against the catalog, not against capacity or quotas.
+   * @throws ValidationError for an unknown size or resources no size fits.
+   *
+   * @example
+   * ```ts
+   * const size = await provider.chooseSize({ resources: { cpus: 2, memoryMiB: 4096 } });
+   * const image = await provider.resolveImage('ubuntu-22.04', { arch: size.arch });
+   * ```
+   */
+  chooseSize(choice: SizeChoiceInput, options?: CallOptions): Promise<Size>;
 
   /**
    * Resolves an alias (`ubuntu-22.04`) or a native id to an image.

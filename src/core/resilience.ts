@@ -4,6 +4,7 @@ import type { Provider } from './provider.js';
 /** Provider methods that talk to the cloud, each wrapped once. */
 const METHODS = [
   'listSizes',
+  'chooseSize',
   'resolveImage',
   'ensureNetwork',
   'deleteNetwork',

@@ -175,6 +175,20 @@ describe('kumo datacenter commands on sim', () => {
     expect(r.stderr).toMatch(/bad-image\.yaml:\d+:\d+ pools\.\w+\.machine\.image: .*ubuntu-99\.04/);
   });
 
+  it('plan exits 2 naming the line of a size the provider does not offer', async () => {
+    const bad = join(dir, 'bad-size.yaml');
+    writeFileSync(
+      bad,
+      spec(5).replace(
+        '{ resources: { cpus: 2, memoryMiB: 4096 }, image',
+        '{ size: std-99x1, image',
+      ),
+    );
+    const r = await kumo('plan', '-f', bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad-size\.yaml:22:\d+ pools\.web\.machine\.size: .*std-99x1/);
+  });
+
   it('apply refuses to run unattended without --yes', async () => {
     const r = await kumo('apply', '-f', file);
     expect(r.code).toBe(2);

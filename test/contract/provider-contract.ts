@@ -62,6 +62,7 @@ export const CONTRACT_RULES = [
   'list-filter-labels',
   'unknown-image',
   'impossible-size',
+  'choose-size',
   'bad-spec',
   'get-unknown',
   'concurrent-create',
@@ -291,6 +292,26 @@ export function describeProviderContract(
         });
         await expectKumoError(target.provider.createMachines(req), ['ValidationError']);
         expect(await byKey(req.idempotencyKey)).toHaveLength(0);
+      },
+    );
+
+    rule(
+      'choose-size',
+      'chooseSize names the size a create would get, and refuses an unknown one',
+      async () => {
+        const fit = await target.provider.chooseSize({ resources: target.small });
+        expect(fit.resources.cpus).toBeGreaterThanOrEqual(Number(target.small.cpus));
+        expect((await target.provider.chooseSize({ size: fit.name })).name).toBe(fit.name);
+        await expectKumoError(
+          target.provider.chooseSize({ size: 'no-such-size-9' }),
+          ['ValidationError'],
+          target.provider.name,
+        );
+        await expectKumoError(
+          target.provider.chooseSize({ resources: { cpus: 100_000, memoryMiB: 1024 } }),
+          ['ValidationError'],
+        );
+        await expectKumoError(target.provider.chooseSize({}), ['ValidationError']);
       },
     );
 

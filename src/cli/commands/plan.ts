@@ -5,7 +5,7 @@ import { ValidationError } from '../../core/index.js';
 import { formatPlan } from '../../logical-dc/index.js';
 import { addDcOptions, type DcOptions } from '../dc-command.js';
 import { printJson } from '../output.js';
-import { imageProblems } from '../plan-check.js';
+import { machineProblems } from '../plan-check.js';
 import { loadDatacenter } from '../spec-loader.js';
 
 /** A path as typed from here: relative when under the working directory. */
@@ -62,7 +62,7 @@ export function registerPlan(program: Command): void {
             ...(opts.prune ? { prune: true } : {}),
             ...(opts.createBeforeDestroy ? { createBeforeDestroy: true } : {}),
           });
-          const problems = await imageProblems(plan, dc.providers);
+          const problems = await machineProblems(plan, dc.providers);
           if (problems.length > 0) throw file.error(problems);
           if (opts.out !== undefined) savePlan(opts.out, plan);
           if (opts.json) return printJson(plan);

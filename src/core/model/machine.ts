@@ -36,18 +36,40 @@ export const MachineSpecSchema = z
     labels: LabelsSchema.default({}),
   })
   .strict()
-  .superRefine((spec, ctx) => {
-    if (spec.resources === undefined && spec.size === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['resources'],
-        message: 'give resources (cpus, memoryMiB, …) or an explicit size',
-      });
-    if (spec.resources !== undefined && spec.size !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['size'], message: 'give resources or size, not both' });
-  });
+  .superRefine(sizeOrResources);
 export type MachineSpec = z.output<typeof MachineSpecSchema>;
 export type MachineSpecInput = z.input<typeof MachineSpecSchema>;
+
+/**
+ * What decides a machine's size: an explicit `size`, or `resources` to fit (with the
+ * zone, spot and architecture it must fit in). The size part of a {@link MachineSpec}.
+ */
+export const SizeChoiceSchema = z
+  .object({
+    resources: ResourcesSchema.optional(),
+    size: z.string().min(1).optional(),
+    arch: ArchSchema.optional(),
+    zone: z.string().optional(),
+    spot: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine(sizeOrResources);
+export type SizeChoice = z.output<typeof SizeChoiceSchema>;
+export type SizeChoiceInput = z.input<typeof SizeChoiceSchema>;
+
+function sizeOrResources(
+  spec: { resources?: Resources | undefined; size?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (spec.resources === undefined && spec.size === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['resources'],
+      message: 'give resources (cpus, memoryMiB, …) or an explicit size',
+    });
+  if (spec.resources !== undefined && spec.size !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['size'], message: 'give resources or size, not both' });
+}
 
 /** Idempotency keys fit every cloud's client token (AWS allows 64 ASCII characters). */
 export const IdempotencyKeySchema = z

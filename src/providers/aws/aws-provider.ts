@@ -23,6 +23,9 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  SizeChoiceSchema,
+  type SizeChoice,
+  type SizeChoiceInput,
   ProviderError,
   selectSize,
   shortHash,
@@ -131,6 +134,10 @@ export class AwsProvider implements Provider {
     return zone === undefined
       ? sizes
       : sizes.filter((s) => s.zones.length === 0 || s.zones.includes(zone));
+  }
+
+  chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
+    return this.#chooseSize(parse(SizeChoiceSchema, choice, 'size choice', 'spec'), options.signal);
   }
 
   resolveImage(image: string, options: CallOptions & { arch?: Size['arch'] } = {}): Promise<Image> {
@@ -493,7 +500,7 @@ export class AwsProvider implements Provider {
     return text;
   }
 
-  async #chooseSize(spec: MachineSpec, signal?: AbortSignal): Promise<Size> {
+  async #chooseSize(spec: SizeChoice, signal?: AbortSignal): Promise<Size> {
     let sizes = await this.catalog.sizes(signal);
     if (spec.size !== undefined) {
       const size = sizes.find((s) => s.name === spec.size);

@@ -13,6 +13,7 @@ import {
   type Arch,
   type MachineSpec,
   type Size,
+  type SizeChoice,
 } from '../../core/index.js';
 import type { IronicNode } from '../../clients/openstack/ironic-types.js';
 import { TraitSchema } from './baremetal-config.js';
@@ -59,6 +60,42 @@ export function freeSummary(sizes: readonly Size[]): string {
 }
 
 /**
+ * The size a create of `choice` would claim, by the catalog alone (free nodes are not
+ * counted): the named resource class, or the best-ranked size that fits.
+ *
+ * @throws ValidationError for an unknown size, a malformed trait, or resources no size fits.
+ */
+export function chooseCatalogSize(
+  choice: SizeChoice,
+  sizes: readonly Size[],
+  provider: string,
+): Size {
+  if (choice.size !== undefined) {
+    const { resourceClass } = namedSize(choice.size, sizes, provider);
+    return sizes.find((s) => s.name === resourceClass)!;
+  }
+  const req = { resources: choice.resources!, arch: choice.arch };
+  // No size could ever fit: core's selectSize throws, naming the nearest ones.
+  return rankSizes(sizes, req)[0] ?? selectSize(sizes, req);
+}
+
+/** A size name's resource class and traits, checked against the catalog. */
+function namedSize(
+  name: string,
+  sizes: readonly Size[],
+  provider: string,
+): { resourceClass: string; traits: string[] } {
+  const { resourceClass, traits } = parseSizeName(name);
+  traits.forEach((t, i) => parse(TraitSchema, t, `trait ${i + 1} of size "${name}"`, 'spec.size'));
+  if (!sizes.some((s) => s.name === resourceClass))
+    throw new ValidationError(
+      `unknown size "${resourceClass}"; sizes (resource classes) are ${sizes.map((s) => s.name).join(', ') || 'none: no node is in service'}`,
+      { provider, issues: [{ path: 'spec.size', message: 'unknown resource class' }] },
+    );
+  return { resourceClass, traits };
+}
+
+/**
  * The requirement for `count` more machines of `spec`: an explicit size (a resource
  * class, `+`-joined traits after it), or the best-fitting size with enough free nodes.
  *
@@ -79,15 +116,7 @@ export function chooseRequirement(
   const { sizes, provider } = context;
   const arch: Arch | undefined = spec.arch;
   if (spec.size !== undefined) {
-    const { resourceClass, traits } = parseSizeName(spec.size);
-    traits.forEach((t, i) =>
-      parse(TraitSchema, t, `trait ${i + 1} of size "${spec.size}"`, 'spec.size'),
-    );
-    if (!sizes.some((s) => s.name === resourceClass))
-      throw new ValidationError(
-        `unknown size "${resourceClass}"; sizes (resource classes) are ${sizes.map((s) => s.name).join(', ') || 'none: no node is in service'}`,
-        { provider, issues: [{ path: 'spec.size', message: 'unknown resource class' }] },
-      );
+    const { resourceClass, traits } = namedSize(spec.size, sizes, provider);
     const req = {
       size: spec.size,
       resourceClass,

@@ -14,6 +14,8 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  SizeChoiceSchema,
+  type SizeChoiceInput,
   ProviderError,
   retry,
   TAG_ID,
@@ -50,6 +52,7 @@ import {
 } from '../../clients/openstack/ironic-types.js';
 import {
   candidates,
+  chooseCatalogSize,
   chooseRequirement,
   freeSummary,
   type NodeRequirement,
@@ -196,6 +199,12 @@ export class BaremetalProvider implements Provider {
 
   #sizes(nodes: readonly IronicNode[]): Size[] {
     return toSizes(nodes, { ...this.#context, requiredTraits: this.#config.requiredTraits });
+  }
+
+  async chooseSize(choice: SizeChoiceInput, _options: CallOptions = {}): Promise<Size> {
+    const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
+    if (parsed.zone !== undefined) this.#checkZone(parsed.zone, 'spec.zone');
+    return chooseCatalogSize(parsed, await this.listSizes(), this.name);
   }
 
   resolveImage(image: string, _options: CallOptions = {}): Promise<Image> {

@@ -13,6 +13,9 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  SizeChoiceSchema,
+  type SizeChoice,
+  type SizeChoiceInput,
   ResourcesSchema,
   selectSize,
   shortHash,
@@ -190,6 +193,10 @@ export class GcpProvider implements Provider {
       sizes = sizes.filter((s) => s.zones.length === 0 || s.zones.includes(query.zone!));
     if (query.spot === true) sizes = sizes.filter((s) => s.spot);
     return sizes;
+  }
+
+  chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
+    return this.#chooseSize(parse(SizeChoiceSchema, choice, 'size choice', 'spec'), options.signal);
   }
 
   async resolveImage(
@@ -537,7 +544,7 @@ export class GcpProvider implements Provider {
     return placement;
   }
 
-  async #chooseSize(spec: MachineSpec, signal?: AbortSignal): Promise<Size> {
+  async #chooseSize(spec: SizeChoice, signal?: AbortSignal): Promise<Size> {
     if (spec.size !== undefined) return this.#catalog.sizeByName(spec.size, signal);
     const resources = spec.resources!;
     const sizes = [

@@ -20,6 +20,9 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  SizeChoiceSchema,
+  type SizeChoice,
+  type SizeChoiceInput,
   selectSize,
   shortHash,
   TAG_ID,
@@ -140,6 +143,10 @@ export class OpenStackProvider implements Provider {
    * properties, then by name (exact alias, then names starting with it); a UUID by id;
    * anything else by exact name. The newest active match wins.
    */
+  chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
+    return this.#chooseSize(parse(SizeChoiceSchema, choice, 'size choice', 'spec'), options.signal);
+  }
+
   async resolveImage(
     image: string,
     options: CallOptions & { arch?: Size['arch'] } = {},
@@ -372,7 +379,7 @@ export class OpenStackProvider implements Provider {
     return out;
   }
 
-  async #chooseSize(spec: CreateMachinesRequest['spec'], signal?: AbortSignal): Promise<Size> {
+  async #chooseSize(spec: SizeChoice, signal?: AbortSignal): Promise<Size> {
     const sizes = await this.listSizes(signal === undefined ? {} : { signal });
     if (spec.size !== undefined) {
       const size = sizes.find((s) => s.name === spec.size || s.extra.flavorId === spec.size);

@@ -13,6 +13,8 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  SizeChoiceSchema,
+  type SizeChoiceInput,
   selectSize,
   SizeSchema,
   ValidationError,
@@ -84,6 +86,12 @@ export class SimProvider implements Provider {
         (s) => zone === undefined || s.zones.length === 0 || s.zones.includes(zone),
       ),
     );
+  }
+
+  // async, so a bad choice is a rejection like every other cloud's.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async chooseSize(choice: SizeChoiceInput, _options: CallOptions = {}): Promise<Size> {
+    return this.#chooseSize(parse(SizeChoiceSchema, choice, 'size choice', 'spec'));
   }
 
   resolveImage(image: string): Promise<Image> {
