@@ -97,4 +97,32 @@ describe('the burst log', () => {
     expect(existsSync(`${path}.1`)).toBe(true);
     expect(summarizeBurstLog(readBurstLog(path)).machines.map((m) => m.id)).toEqual([machine.id]);
   });
+
+  it('keeps machines and totals from before two rotations', () => {
+    const path = join(dir, 'rotating-twice', 'burst-log.jsonl');
+    const other = { ...machine, id: 'adhoc-burst-cloud-1f2e3d4c-1' };
+    const released: BurstEvent = {
+      type: 'burst.released',
+      at: AT + 2000,
+      id: other.id,
+      provider: 'cloud',
+      reason: 'idle',
+      lifetimeS: 1,
+      costUsd: 0.25,
+    };
+    const log = fileBurstLog(path, { maxBytes: 1 });
+    // Every append past the first rotates: the provisionings end up two files back.
+    for (const e of [
+      ...EVENTS,
+      { type: 'burst.provisioned', at: AT, machine: other } as const,
+      released,
+    ])
+      log.append(e);
+    for (let i = 0; i < 3; i++)
+      log.append({ type: 'burst.warning', at: AT + 3000 + i, message: `note ${i}` });
+    const summary = summarizeBurstLog(readBurstLog(path));
+    expect(summary.machines.map((m) => m.id)).toEqual([machine.id]);
+    expect(summary).toMatchObject({ launched: 2, released: 1, costUsd: 0.25 });
+    expect(summary.recent.map((e) => e.type)).not.toContain('burst.snapshot');
+  });
 });

@@ -147,7 +147,20 @@ export type BurstEvent =
       readonly savingPerHour: number;
       readonly acted: boolean;
     }
-  | { readonly type: 'burst.warning'; readonly at: number; readonly message: string };
+  | { readonly type: 'burst.warning'; readonly at: number; readonly message: string }
+  | {
+      /**
+       * Written by the file burst log when it rotates, never by the controller: what the
+       * older files said (machines held, totals), so a reader of the newer files alone
+       * still knows them.
+       */
+      readonly type: 'burst.snapshot';
+      readonly at: number;
+      readonly machines: readonly BurstMachineView[];
+      readonly launched: number;
+      readonly released: number;
+      readonly costUsd: number;
+    };
 
 export type BurstEventType = BurstEvent['type'];
 export type BurstListener = (event: BurstEvent) => void;

@@ -20,7 +20,9 @@ export function burstLogPath(statePath: string): string {
 
 /**
  * A burst log in a JSON-lines file (mode 0600). When it passes `maxBytes` it is moved
- * to `<path>.1` and a new one begun, so it never grows without bound.
+ * to `<path>.1` and a new one begun, so it never grows without bound. The new file
+ * begins with a `burst.snapshot` of what the two files said (machines held, totals):
+ * a machine made before both rotations still shows in `kumo status`.
  *
  * @example
  * ```ts
@@ -32,7 +34,19 @@ export function fileBurstLog(path: string, options: { maxBytes?: number } = {}):
   mkdirSync(dirname(path), { recursive: true });
   return {
     append(event) {
-      if (existsSync(path) && statSync(path).size > maxBytes) renameSync(path, `${path}.1`);
+      if (existsSync(path) && statSync(path).size > maxBytes) {
+        const { machines, launched, released, costUsd } = summarizeBurstLog(readBurstLog(path));
+        renameSync(path, `${path}.1`);
+        const snapshot: BurstEvent = {
+          type: 'burst.snapshot',
+          at: event.at,
+          machines,
+          launched,
+          released,
+          costUsd,
+        };
+        appendFileSync(path, `${JSON.stringify(snapshot)}\n`, { mode: 0o600 });
+      }
       appendFileSync(path, `${JSON.stringify(event)}\n`, { mode: 0o600 });
     },
   };
@@ -79,7 +93,12 @@ export function summarizeBurstLog(events: readonly BurstEvent[], recent = 10): B
   let released = 0;
   let costUsd = 0;
   for (const e of events) {
-    if (e.type === 'burst.provisioned') {
+    if (e.type === 'burst.snapshot') {
+      // What came before, as the log's rotation summed it up.
+      live.clear();
+      for (const m of e.machines) live.set(m.id, m);
+      ({ launched, released, costUsd } = e);
+    } else if (e.type === 'burst.provisioned') {
       live.set(e.machine.id, e.machine);
       launched++;
     } else if (e.type === 'burst.released') {
@@ -90,7 +109,8 @@ export function summarizeBurstLog(events: readonly BurstEvent[], recent = 10): B
   }
   const machines = [...live.values()];
   const decisions = events.filter(
-    (e) => e.type !== 'burst.provisioned' && e.type !== 'burst.running',
+    (e) =>
+      e.type !== 'burst.provisioned' && e.type !== 'burst.running' && e.type !== 'burst.snapshot',
   );
   return {
     machines,
@@ -128,6 +148,8 @@ export function describeBurstEvent(e: BurstEvent): string {
       return `${when} consolidation${e.acted ? ' (acting)' : ' (suggestion)'}: ${e.message}`;
     case 'burst.warning':
       return `${when} warning: ${e.message}`;
+    case 'burst.snapshot':
+      return `${when} log rotated: ${e.machines.length} machine(s) held, ${e.launched} launched, ${e.released} released`;
   }
 }
 
