@@ -1,21 +1,32 @@
 /**
- * A second lower bound for the burst bench: like the fractional bound
- * (src/logical-dc/simulate/lower-bound.ts) every task starts the moment it is submitted
- * and machines are bought in fractions, but a task stays where it started — on the base
- * pools or on burst machines — for its whole run, as in a real run without
- * preemption. Which tasks go where is chosen with knowledge of the whole trace, so no
- * policy that starts tasks at once and never moves them can spend less.
+ * Lower bounds for the burst bench stricter than the fractional bound
+ * (src/logical-dc/simulate/lower-bound.ts), for policies that never move a task once it
+ * started — on the base pools or on burst machines — for its whole run, as in a real run
+ * without preemption. Machines are still bought in fractions, and which tasks go where
+ * is chosen with knowledge of the whole trace, so no such policy can spend less.
  *
- * It is a linear program, solved with HiGHS (bench only; the SDK does not ship it):
+ * Plain (`nonPreemptiveLowerBound(rows, base, candidates)`): every task starts the moment
+ * it is submitted. It is a linear program, solved with HiGHS (bench only; the SDK does
+ * not ship it):
  *
- *   min  Σ_b Σ_c price_c · x_bc · Δ
- *   s.t. Σ_j z_j · need_jr       ≤ base_r                      (each bucket b, resource r)
- *        Σ_c cap_cr · x_bc + Σ_j z_j · need_jr ≥ Σ_j need_jr   (each bucket b, resource r)
- *        0 ≤ z_j ≤ 1,  x ≥ 0
+ *   min  Σ_b Σ_c price_c · x_bc · Δ_b  (+ Σ_b Σ_c price_c · boot · u_bc)
+ *   s.t. Σ_j z_j · need_jr       ≤ base_r                      (each span b, resource r)
+ *        Σ_c cap_cr · x_bc + Σ_j z_j · need_jr ≥ Σ_j s_j · need_jr
+ *        u_bc ≥ x_bc − x_(b−1)c,  0 ≤ z_j ≤ s_j,  x, u ≥ 0
  *
  * over the trace's rows j (a row's tasks are alike, so z_j is the share of them on the
- * base pools) and the spans b (of Δ_b seconds) between consecutive submissions and ends,
- * in each of which the same rows run.
+ * base pools) and the spans b between consecutive starts and ends, in each of which the
+ * same rows run.
+ *
+ * With `delay`, a row's tasks may start up to `maxS` after submission (a policy that
+ * keeps the wait target may hold work back for room to free up). The delays are cut
+ * into steps of `gridS`; the share s_jk of row j starting in step k is counted only
+ * over the part of its run that every start in the step covers (from the step's end
+ * to the run's end at the step's start), so the program stays a relaxation — a bound —
+ * for any delay in [0, maxS], at the price of some slack.
+ *
+ * With `bootS`, every machine bought is billed for its boot time before it runs work:
+ * each rise of a candidate's fractional count pays `bootS` of its price.
  */
 import * as highsModule from 'highs';
 import type { BoundCandidate, BoundVector } from '../src/logical-dc/index.js';
@@ -40,18 +51,38 @@ const RESOURCES = [
   { key: 'gpus', of: (r: TraceRow) => r.gpus, cap: (v: BoundVector) => v.gpus },
 ] as const;
 
+export interface BoundOptions {
+  /** Tasks may start up to `maxS` seconds late, in steps of `gridS` (which divides it). */
+  readonly delay?: { readonly maxS: number; readonly gridS: number };
+  /** Seconds each machine bought is billed before it runs work. */
+  readonly bootS?: number;
+}
+
+/** One way a row may run: its share `s{j}_{k}`, counted from `from` to `to`. */
+interface Start {
+  readonly j: number;
+  readonly k: number;
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
  * USD the trace costs at least beyond `base`, when no task moves once started.
  *
  * @example
  * ```ts
  * const usd = await nonPreemptiveLowerBound(rows, base, candidates); // ≥ costLowerBound(...)
+ * const late = await nonPreemptiveLowerBound(rows, base, candidates, {
+ *   delay: { maxS: 90, gridS: 30 },
+ *   bootS: 60,
+ * });
  * ```
  */
 export async function nonPreemptiveLowerBound(
   rows: readonly TraceRow[],
   base: BoundVector,
   candidates: readonly BoundCandidate[],
+  options: BoundOptions = {},
 ): Promise<number> {
   for (const res of RESOURCES)
     if (
@@ -60,52 +91,77 @@ export async function nonPreemptiveLowerBound(
       !candidates.some((c) => res.cap(c.capacity) > 0)
     )
       throw new Error(`rows need ${res.key}, which neither the base pools nor any size has`);
-  const times = [...new Set(rows.flatMap((r) => [r.submit_s, end(r)]))].sort((a, b) => a - b);
-  // A sweep over the span boundaries keeps the rows running in each span.
-  const byStart = rows.map((_, j) => j).sort((a, b) => rows[a]!.submit_s - rows[b]!.submit_s);
-  const byEnd = rows.map((_, j) => j).sort((a, b) => end(rows[a]!) - end(rows[b]!));
-  const running = new Set<number>();
-  let started = 0;
-  let ended = 0;
+  const { maxS, gridS } = options.delay ?? { maxS: 0, gridS: 0 };
+  if (maxS > 0 && (gridS <= 0 || maxS % gridS !== 0))
+    throw new Error(`delay: gridS (${gridS}) must divide maxS (${maxS})`);
+  const steps = maxS === 0 ? 1 : maxS / gridS;
+  const starts: Start[] = rows
+    .flatMap((r, j) =>
+      Array.from({ length: steps }, (_, k) => ({
+        j,
+        k,
+        from: r.submit_s + k * gridS + gridS,
+        to: r.submit_s + k * gridS + r.duration_s,
+      })),
+    )
+    .filter((s) => s.to > s.from)
+    .sort((a, b) => a.from - b.from);
+  const times = [...new Set(starts.flatMap((s) => [s.from, s.to]))].sort((a, b) => a - b);
+  const bootS = options.bootS ?? 0;
   const objective: string[] = [];
   const constraints: string[] = [];
+  // A sweep over the span boundaries keeps the starts running in each span.
+  const running = new Set<Start>();
+  let next = 0;
+  let previous: number | undefined;
   for (let b = 0; b + 1 < times.length; b++) {
     const from = times[b]!;
     const to = times[b + 1]!;
-    // Starts first, so a row of no duration is added and taken out at once.
-    for (; started < byStart.length && rows[byStart[started]!]!.submit_s <= from; started++)
-      running.add(byStart[started]!);
-    for (; ended < byEnd.length && end(rows[byEnd[ended]!]!) <= from; ended++)
-      running.delete(byEnd[ended]!);
-    if (running.size === 0) continue;
-    const active = [...running];
-    candidates.forEach((c, k) =>
-      objective.push(`${((c.pricePerHour * (to - from)) / 3600).toExponential(12)} x${b}_${k}`),
-    );
+    for (; next < starts.length && starts[next]!.from <= from; next++) running.add(starts[next]!);
+    for (const s of running) if (s.to <= from) running.delete(s);
+    if (running.size === 0) {
+      previous = undefined;
+      continue;
+    }
+    candidates.forEach((c, k) => {
+      objective.push(`${((c.pricePerHour * (to - from)) / 3600).toExponential(12)} x${b}_${k}`);
+      if (bootS <= 0) return;
+      objective.push(`${((c.pricePerHour * bootS) / 3600).toExponential(12)} u${b}_${k}`);
+      constraints.push(
+        ` boot_${b}_${k}: u${b}_${k} - x${b}_${k}${previous === undefined ? '' : ` + x${previous}_${k}`} >= 0`,
+      );
+    });
     for (const res of RESOURCES) {
-      let demand = 0;
       const onBase: string[] = [];
-      for (const j of active) {
-        const need = res.of(rows[j]!) * rows[j]!.count;
+      const started: string[] = [];
+      for (const s of running) {
+        const need = res.of(rows[s.j]!) * rows[s.j]!.count;
         if (need === 0) continue;
-        demand += need;
-        onBase.push(`${need} z${j}`);
+        onBase.push(`${need} z${s.j}_${s.k}`);
+        started.push(`${need} s${s.j}_${s.k}`);
       }
-      if (demand === 0) continue;
+      if (onBase.length === 0) continue;
       const bought = candidates
         .map((c, k) => (res.cap(c.capacity) === 0 ? '' : `${res.cap(c.capacity)} x${b}_${k}`))
         .filter((t) => t !== '');
       constraints.push(` base_${b}_${res.key}: ${onBase.join(' + ')} <= ${res.cap(base)}`);
-      constraints.push(` need_${b}_${res.key}: ${[...bought, ...onBase].join(' + ')} >= ${demand}`);
+      constraints.push(
+        ` need_${b}_${res.key}: ${[...bought, ...onBase].join(' + ')} - ${started.join(' - ')} >= 0`,
+      );
     }
+    previous = b;
   }
+  rows.forEach((_, j) => {
+    const shares = Array.from({ length: steps }, (_, k) => `s${j}_${k}`);
+    constraints.push(` start_${j}: ${shares.join(' + ')} = 1`);
+    for (let k = 0; k < steps; k++)
+      constraints.push(` share_${j}_${k}: z${j}_${k} - s${j}_${k} <= 0`);
+  });
   const lp = [
     'Minimize',
     ` cost: ${objective.join(' + ')}`,
     'Subject To',
     ...constraints,
-    'Bounds',
-    ...rows.map((_, j) => ` 0 <= z${j} <= 1`),
     'End',
   ].join('\n');
   const highs = await loadHighs();
@@ -113,8 +169,4 @@ export async function nonPreemptiveLowerBound(
   if (solution.Status !== 'Optimal')
     throw new Error(`the non-preemptive bound's program ended ${solution.Status}`);
   return solution.ObjectiveValue;
-}
-
-function end(row: TraceRow): number {
-  return row.submit_s + row.duration_s;
 }
