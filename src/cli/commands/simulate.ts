@@ -10,9 +10,15 @@ import {
   type Provider,
 } from '../../core/index.js';
 import {
+  buildCandidates,
+  BurstPolicySchema,
   burstPolicyIssues,
+  DEFAULT_PORTS_PER_AGENT,
   describeBurstEvent,
   loadSpecFile,
+  providerRanks,
+  type BurstPolicy,
+  type ProviderCatalog,
   type SpecFile,
 } from '../../logical-dc/index.js';
 import {
@@ -130,27 +136,36 @@ function summaryLines(r: SimulationReport, files: { json: string; html: string }
 
 /**
  * A burst target's size that its (simulated) cloud does not offer is a mistake in the
- * spec, reported at its line before the run (the controller would only skip it).
+ * spec, reported at its line before the run (the controller would only skip it). The
+ * candidates are built as the controller builds them, so the two never disagree.
  */
 async function checkTargetSizes(
   file: SpecFile,
-  targets: readonly { provider: string; sizes?: readonly string[] | undefined }[],
+  policy: BurstPolicy,
   providers: (clock: Clock) => Record<string, Provider>,
 ): Promise<void> {
   const clouds = providers(systemClock);
+  const catalogs = new Map<string, ProviderCatalog>();
+  for (const { provider } of policy.targets) {
+    const cloud = clouds[provider];
+    if (cloud !== undefined && !catalogs.has(provider))
+      catalogs.set(provider, {
+        region: cloud.region,
+        sizes: await cloud.listSizes({ spot: true }),
+      });
+  }
+  const { problems } = buildCandidates(policy, catalogs, {
+    portsPerAgent: DEFAULT_PORTS_PER_AGENT,
+    ranks: providerRanks(policy),
+  });
   const issues: Issue[] = [];
-  for (const [t, target] of targets.entries()) {
-    if (target.sizes === undefined) continue;
-    const cloud = clouds[target.provider];
-    if (cloud === undefined) continue;
-    const offered = new Set((await cloud.listSizes({ spot: true })).map((s) => s.name));
-    target.sizes.forEach((name, k) => {
-      if (!offered.has(name))
-        issues.push({
-          path: `burst.targets.${t}.sizes.${k}`,
-          message: `size "${name}" is not offered by ${target.provider} (kumo sizes -f ${file.path} -p ${target.provider} lists them)`,
-        });
-    });
+  for (const p of problems) {
+    const provider = policy.targets.find((t) => t.name === p.target)?.provider;
+    if (p.path?.includes('.sizes.') === true)
+      issues.push({
+        path: `burst.${p.path}`,
+        message: `${p.message} (kumo sizes -f ${file.path} -p ${provider ?? ''} lists them)`,
+      });
   }
   if (issues.length > 0) throw file.error(issues);
 }
@@ -213,7 +228,7 @@ export function registerSimulate(program: Command): void {
       const notes: string[] = [];
       const providers = simulatedProviders(file, notes);
       if (opts.burst && file.spec.burst !== undefined)
-        await checkTargetSizes(file, file.spec.burst.targets ?? [], providers);
+        await checkTargetSizes(file, BurstPolicySchema.parse(file.spec.burst), providers);
       if (!opts.json) for (const n of notes) process.stderr.write(`kumo: note: ${n}\n`);
       const report = await simulate({
         name: file.name,

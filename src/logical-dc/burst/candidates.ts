@@ -68,6 +68,8 @@ export interface CandidateOptions {
 export interface CandidateProblem {
   readonly target: string;
   readonly message: string;
+  /** The policy field at fault, when it is one (`targets.0.sizes.2`), for a located error. */
+  readonly path?: string;
 }
 
 /**
@@ -86,13 +88,13 @@ export function buildCandidates(
 ): { candidates: BurstCandidate[]; problems: CandidateProblem[] } {
   const candidates: BurstCandidate[] = [];
   const problems: CandidateProblem[] = [];
-  for (const target of policy.targets) {
+  for (const [t, target] of policy.targets.entries()) {
     const catalog = catalogs.get(target.provider);
     if (catalog === undefined) {
       problems.push({ target: target.name, message: `provider ${target.provider} has no catalog` });
       continue;
     }
-    const made = targetCandidates(target, catalog, options, problems);
+    const made = targetCandidates(target, `targets.${t}`, catalog, options, problems);
     if (made.length === 0 && target.maxMachines > 0)
       problems.push({
         target: target.name,
@@ -105,6 +107,7 @@ export function buildCandidates(
 
 function targetCandidates(
   target: BurstTarget,
+  at: string,
   catalog: ProviderCatalog,
   options: CandidateOptions,
   problems: CandidateProblem[],
@@ -189,13 +192,14 @@ function targetCandidates(
     return out;
   }
   const allowed = target.sizes;
-  if (allowed !== undefined)
-    for (const name of allowed)
-      if (!catalog.sizes.some((s) => s.name === name))
-        problems.push({
-          target: target.name,
-          message: `size "${name}" is not offered by ${target.provider}`,
-        });
+  allowed?.forEach((name, k) => {
+    if (!catalog.sizes.some((s) => s.name === name))
+      problems.push({
+        target: target.name,
+        message: `size "${name}" is not offered by ${target.provider}`,
+        path: `${at}.sizes.${k}`,
+      });
+  });
   for (const size of catalog.sizes) {
     if (allowed !== undefined && !allowed.includes(size.name)) continue;
     if (size.available !== undefined && size.available <= 0) continue;
