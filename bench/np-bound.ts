@@ -91,10 +91,11 @@ export async function nonPreemptiveLowerBound(
       !candidates.some((c) => res.cap(c.capacity) > 0)
     )
       throw new Error(`rows need ${res.key}, which neither the base pools nor any size has`);
-  const { maxS, gridS } = options.delay ?? { maxS: 0, gridS: 0 };
-  if (maxS > 0 && (gridS <= 0 || maxS % gridS !== 0))
+  const maxS = options.delay?.maxS ?? 0;
+  const gridS = maxS === 0 ? 0 : (options.delay?.gridS ?? 0);
+  if (maxS > 0 && (gridS <= 0 || !Number.isInteger(Math.round((maxS / gridS) * 1e9) / 1e9)))
     throw new Error(`delay: gridS (${gridS}) must divide maxS (${maxS})`);
-  const steps = maxS === 0 ? 1 : maxS / gridS;
+  const steps = maxS === 0 ? 1 : Math.round(maxS / gridS);
   const starts: Start[] = rows
     .flatMap((r, j) =>
       Array.from({ length: steps }, (_, k) => ({
@@ -119,7 +120,9 @@ export async function nonPreemptiveLowerBound(
     const to = times[b + 1]!;
     for (; next < starts.length && starts[next]!.from <= from; next++) running.add(starts[next]!);
     for (const s of running) if (s.to <= from) running.delete(s);
-    if (running.size === 0) {
+    // With boot billed, machines may also be kept through a lull (cheaper than booting
+    // them again after a short one), so a span with no work still has its machines.
+    if (running.size === 0 && bootS <= 0) {
       previous = undefined;
       continue;
     }

@@ -1,13 +1,16 @@
 /**
  * What `kumo plan` checks beyond the diff: the size and image of each create or
- * replace, asked of its provider by the rules a create follows, so a plan does not
- * approve what apply must fail on. The image is resolved for the architecture of the
- * size the machine would get (an Arm size boots an Arm image). Capacity and quotas are
- * not checked: they change between plan and apply, and apply handles them.
+ * replace, asked of its provider by the rules a create follows (`chooseSize`), so a plan
+ * does not approve what apply must fail on. The image is resolved for the architecture
+ * of the size the machine would get (an Arm size boots an Arm image); where the image
+ * decides the architecture (bare metal), the resources must fit a size of the image's.
+ * Capacity and quotas are not checked: they change between plan and apply, and apply
+ * handles them.
  */
 import {
   isKumoError,
   ValidationError,
+  type Image,
   type Issue,
   type Provider,
   type Size,
@@ -38,24 +41,41 @@ export async function machineProblems(
     if (provider === undefined) continue;
     const at = `pools.${step.pool}.machine`;
     const { spec } = step;
+    const choice = {
+      ...(spec.size === undefined ? {} : { size: spec.size }),
+      ...(spec.resources === undefined ? {} : { resources: spec.resources }),
+      ...(spec.zone === undefined ? {} : { zone: spec.zone }),
+      ...(spec.arch === undefined ? {} : { arch: spec.arch }),
+      spot: spec.spot,
+    };
+    const sizeField = spec.size === undefined ? 'resources' : 'size';
     let size: Size | undefined;
     try {
-      size = await provider.chooseSize({
-        ...(spec.size === undefined ? {} : { size: spec.size }),
-        ...(spec.resources === undefined ? {} : { resources: spec.resources }),
-        ...(spec.zone === undefined ? {} : { zone: spec.zone }),
-        ...(spec.arch === undefined ? {} : { arch: spec.arch }),
-        spot: spec.spot,
-      });
+      size = await provider.chooseSize(choice);
     } catch (err) {
-      issues.push(specProblem(err, at, spec.size === undefined ? 'resources' : 'size'));
+      issues.push(specProblem(err, at, sizeField));
     }
+    let image: Image | undefined;
     try {
       const arch = spec.arch ?? size?.arch;
-      await provider.resolveImage(spec.image, arch === undefined ? {} : { arch });
+      image = await provider.resolveImage(spec.image, arch === undefined ? {} : { arch });
     } catch (err) {
       issues.push(specProblem(err, at, 'image'));
     }
+    // A cloud whose images name their architecture (bare metal) sizes a spec without
+    // one for its image's: the resources must fit a size of that architecture.
+    if (
+      size !== undefined &&
+      image?.arch !== undefined &&
+      image.arch !== size.arch &&
+      spec.arch === undefined &&
+      spec.resources !== undefined
+    )
+      try {
+        await provider.chooseSize({ ...choice, arch: image.arch });
+      } catch (err) {
+        issues.push(specProblem(err, at, 'resources'));
+      }
   }
   return issues;
 }

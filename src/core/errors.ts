@@ -190,6 +190,20 @@ export function isKumoError(err: unknown): err is KumoError {
   return err instanceof KumoError;
 }
 
+/**
+ * `err`, named as `provider`'s when it is a kumo error that names no provider (core's
+ * helpers — parsing, size selection — throw without one). Returns it, to rethrow.
+ *
+ * @example
+ * ```ts
+ * try { return selectSize(sizes, req); } catch (err) { throw withProvider(err, 'aws'); }
+ * ```
+ */
+export function withProvider(err: unknown, provider: string): unknown {
+  if (isKumoError(err) && err.provider === undefined) Object.assign(err, { provider });
+  return err;
+}
+
 /** True when retrying the same call may succeed. Unknown errors are not retried. */
 export function isRetryable(err: unknown): boolean {
   return isKumoError(err) && err.retryable;

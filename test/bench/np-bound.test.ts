@@ -36,4 +36,25 @@ describe('the non-preemptive lower bound (bench)', () => {
     const np = await nonPreemptiveLowerBound(rows, base, [CPU4]);
     expect(np).toBeGreaterThanOrEqual(costLowerBound(rows, base, [CPU4]) - 1e-6);
   });
+
+  it('lets a task start late, within the delay, to wait for base room', async () => {
+    // The base frees at 600 s; a task submitted at 540 s may wait the 60 s (in 30 s steps).
+    const rows = [row(0, 600), row(540, 3600)];
+    // Started at once, one of them runs on a machine all its run: the short one.
+    expect(await nonPreemptiveLowerBound(rows, BASE, [CPU4])).toBeCloseTo((0.2 * 600) / 3600, 6);
+    expect(
+      await nonPreemptiveLowerBound(rows, BASE, [CPU4], { delay: { maxS: 60, gridS: 30 } }),
+    ).toBeCloseTo(0, 6);
+  });
+
+  it('bills each machine its boot, and keeps one through a lull shorter than a boot', async () => {
+    const none = { cpus: 0, memoryMiB: 0, gpus: 0, diskGiB: 0 };
+    const perSecond = { ...CPU4, pricePerHour: 3600 };
+    // 100 s of work, a 10 s lull, 100 s more: one 60 s boot and the lull kept (270).
+    const rows = [row(0, 100), row(110, 100)];
+    expect(await nonPreemptiveLowerBound(rows, none, [perSecond], { bootS: 60 })).toBeCloseTo(
+      270,
+      6,
+    );
+  });
 });

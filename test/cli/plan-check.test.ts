@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   MachineSpecSchema,
-  NotFound,
+  ProviderError,
+  ValidationError,
   type MachineSpecInput,
   type Provider,
 } from '../../src/core/index.js';
@@ -92,18 +93,45 @@ describe('plan checks', () => {
     ]);
   });
 
+  it('sizes for the image’s architecture where the image decides it (bare metal)', async () => {
+    const { provider } = armCloud();
+    const x86Only: Provider = {
+      ...provider,
+      // Sizes of x86 only; the image is an Arm one whatever is asked (as Ironic's are).
+      chooseSize: async (c, o) => {
+        if (c.arch === 'arm64')
+          throw new ValidationError('no arm64 size fits', {
+            issues: [{ path: 'resources', message: 'no size fits' }],
+          });
+        return { ...(await provider.chooseSize(c, o)), arch: 'x86_64' };
+      },
+      resolveImage: async (image, o) => ({
+        ...(await provider.resolveImage(image, o)),
+        arch: 'arm64',
+      }),
+    };
+    const issues = await machineProblems(
+      {
+        steps: [create('web', { resources: { cpus: 2, memoryMiB: 4096 }, image: 'ubuntu-22.04' })],
+      },
+      new Map([['cloud', x86Only]]),
+    );
+    expect(issues).toEqual([
+      { path: 'pools.web.machine.resources', message: 'no arm64 size fits' },
+    ]);
+  });
+
   it('passes through an error that is not the spec’s, such as an outage', async () => {
     const { provider } = armCloud();
     const down: Provider = {
       ...provider,
-      chooseSize: () => Promise.reject(new NotFound('catalog gone')),
-      resolveImage: () => Promise.reject(new Error('connection reset')),
+      chooseSize: () => Promise.reject(new ProviderError('compute API is down')),
     };
     await expect(
       machineProblems(
         { steps: [create('web', { size: 'std-2x8', image: 'ubuntu-22.04' })] },
         new Map([['cloud', down]]),
       ),
-    ).rejects.toThrow('connection reset');
+    ).rejects.toThrow('compute API is down');
   });
 });

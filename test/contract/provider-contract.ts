@@ -299,19 +299,27 @@ export function describeProviderContract(
       'choose-size',
       'chooseSize names the size a create would get, and refuses an unknown one',
       async () => {
-        const fit = await target.provider.chooseSize({ resources: target.small });
+        const { provider } = target;
+        const fit = await provider.chooseSize({ resources: target.small });
         expect(fit.resources.cpus).toBeGreaterThanOrEqual(Number(target.small.cpus));
-        expect((await target.provider.chooseSize({ size: fit.name })).name).toBe(fit.name);
-        await expectKumoError(
-          target.provider.chooseSize({ size: 'no-such-size-9' }),
-          ['ValidationError'],
-          target.provider.name,
-        );
-        await expectKumoError(
-          target.provider.chooseSize({ resources: { cpus: 100_000, memoryMiB: 1024 } }),
-          ['ValidationError'],
-        );
-        await expectKumoError(target.provider.chooseSize({}), ['ValidationError']);
+        expect((await provider.chooseSize({ size: fit.name })).name).toBe(fit.name);
+        const refused = [
+          provider.chooseSize({ size: 'no-such-size-9' }),
+          provider.chooseSize({ resources: { cpus: 100_000, memoryMiB: 1024 } }),
+          provider.chooseSize({}),
+          // What a create refuses, plan must too.
+          ...(provider.capabilities.spot
+            ? []
+            : [provider.chooseSize({ resources: target.small, spot: true })]),
+        ];
+        for (const attempt of refused) {
+          const err = await attempt.then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(isKumoError(err) && err.code).toBe('ValidationError');
+          expect(isKumoError(err) && err.provider).toBe(provider.name);
+        }
       },
     );
 

@@ -23,6 +23,7 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  withProvider,
   SizeChoiceSchema,
   type SizeChoice,
   type SizeChoiceInput,
@@ -136,8 +137,15 @@ export class AwsProvider implements Provider {
       : sizes.filter((s) => s.zones.length === 0 || s.zones.includes(zone));
   }
 
-  chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
-    return this.#chooseSize(parse(SizeChoiceSchema, choice, 'size choice', 'spec'), options.signal);
+  async chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
+    try {
+      return await this.#chooseSize(
+        parse(SizeChoiceSchema, choice, 'size choice', 'spec'),
+        options.signal,
+      );
+    } catch (err) {
+      throw withProvider(err, this.name);
+    }
   }
 
   resolveImage(image: string, options: CallOptions & { arch?: Size['arch'] } = {}): Promise<Image> {

@@ -14,6 +14,7 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  withProvider,
   SizeChoiceSchema,
   type SizeChoiceInput,
   ProviderError,
@@ -202,9 +203,17 @@ export class BaremetalProvider implements Provider {
   }
 
   async chooseSize(choice: SizeChoiceInput, _options: CallOptions = {}): Promise<Size> {
-    const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
-    if (parsed.zone !== undefined) this.#checkZone(parsed.zone, 'spec.zone');
-    return chooseCatalogSize(parsed, await this.listSizes(), this.name);
+    try {
+      const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
+      if (parsed.spot)
+        throw new ValidationError('bare metal has no spot machines', {
+          issues: [{ path: 'spec.spot', message: 'not offered by bare metal' }],
+        });
+      if (parsed.zone !== undefined) this.#checkZone(parsed.zone, 'spec.zone');
+      return chooseCatalogSize(parsed, await this.listSizes(), this.name);
+    } catch (err) {
+      throw withProvider(err, this.name);
+    }
   }
 
   resolveImage(image: string, _options: CallOptions = {}): Promise<Image> {

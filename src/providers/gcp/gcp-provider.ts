@@ -13,6 +13,7 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  withProvider,
   SizeChoiceSchema,
   type SizeChoice,
   type SizeChoiceInput,
@@ -195,8 +196,13 @@ export class GcpProvider implements Provider {
     return sizes;
   }
 
-  chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
-    return this.#chooseSize(parse(SizeChoiceSchema, choice, 'size choice', 'spec'), options.signal);
+  async chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
+    try {
+      const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
+      return (await this.#sizeIn(parsed, options.signal)).size;
+    } catch (err) {
+      throw withProvider(err, this.name);
+    }
   }
 
   async resolveImage(
@@ -429,18 +435,8 @@ export class GcpProvider implements Provider {
   async #plan(request: CreateMachinesRequest, signal?: AbortSignal): Promise<CreatePlan> {
     const { spec } = request;
     const project = await this.project();
-    const zones = await this.#catalog.zones(signal);
-    if (spec.zone !== undefined) this.#checkZone(spec.zone, zones, 'spec.zone');
-    const size = await this.#chooseSize(spec, signal);
-    const arch = spec.arch ?? size.arch;
-    if (size.arch !== arch)
-      throw new ValidationError(
-        `size ${size.name} is ${size.arch}, but the spec asks for ${arch}`,
-        {
-          provider: this.name,
-          issues: [{ path: 'spec.arch', message: 'size has another architecture' }],
-        },
-      );
+    const { size, offered } = await this.#sizeIn(spec, signal);
+    const arch = size.arch;
     const image = await this.resolveImage(spec.image, { arch, ...(signal ? { signal } : {}) });
     if (image.arch !== undefined && image.arch !== arch)
       throw new ValidationError(
@@ -450,21 +446,6 @@ export class GcpProvider implements Provider {
           issues: [{ path: 'spec.image', message: 'image has another architecture' }],
         },
       );
-    const offered =
-      size.zones.length > 0 ? zones.filter((z) => size.zones.includes(z)) : [...zones];
-    if (spec.zone !== undefined && !offered.includes(spec.zone))
-      throw new ValidationError(
-        `size ${size.name} is not offered in ${spec.zone}; it is in ${offered.join(', ') || 'no zone of this region'}`,
-        {
-          provider: this.name,
-          issues: [{ path: 'spec.zone', message: 'size not offered in this zone' }],
-        },
-      );
-    if (offered.length === 0)
-      throw new ValidationError(`size ${size.name} is not offered in any zone of ${this.region}`, {
-        provider: this.name,
-        issues: [{ path: 'spec.size', message: 'not offered' }],
-      });
     if (spec.network !== undefined && !GCE_NAME.test(spec.network))
       throw new ValidationError(`network "${spec.network}" is not a GCE network name`, {
         provider: this.name,
@@ -542,6 +523,44 @@ export class GcpProvider implements Provider {
     this.#placements.set(key, { at: this.#clock.now(), placement });
     placement.catch(() => this.#placements.delete(key));
     return placement;
+  }
+
+  /**
+   * The size of `spec` and the zones it may be made in, with every check a create makes
+   * of them: the zone is one of the region's, the size has the spec's architecture and
+   * is offered in the zone asked for (or in some zone).
+   */
+  async #sizeIn(
+    spec: SizeChoice,
+    signal?: AbortSignal,
+  ): Promise<{ size: Size; offered: string[] }> {
+    const zones = await this.#catalog.zones(signal);
+    if (spec.zone !== undefined) this.#checkZone(spec.zone, zones, 'spec.zone');
+    const size = await this.#chooseSize(spec, signal);
+    if (spec.arch !== undefined && size.arch !== spec.arch)
+      throw new ValidationError(
+        `size ${size.name} is ${size.arch}, but the spec asks for ${spec.arch}`,
+        {
+          provider: this.name,
+          issues: [{ path: 'spec.arch', message: 'size has another architecture' }],
+        },
+      );
+    const offered =
+      size.zones.length > 0 ? zones.filter((z) => size.zones.includes(z)) : [...zones];
+    if (spec.zone !== undefined && !offered.includes(spec.zone))
+      throw new ValidationError(
+        `size ${size.name} is not offered in ${spec.zone}; it is in ${offered.join(', ') || 'no zone of this region'}`,
+        {
+          provider: this.name,
+          issues: [{ path: 'spec.zone', message: 'size not offered in this zone' }],
+        },
+      );
+    if (offered.length === 0)
+      throw new ValidationError(`size ${size.name} is not offered in any zone of ${this.region}`, {
+        provider: this.name,
+        issues: [{ path: 'spec.size', message: 'not offered' }],
+      });
+    return { size, offered };
   }
 
   async #chooseSize(spec: SizeChoice, signal?: AbortSignal): Promise<Size> {

@@ -20,6 +20,7 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  withProvider,
   SizeChoiceSchema,
   type SizeChoice,
   type SizeChoiceInput,
@@ -138,14 +139,24 @@ export class OpenStackProvider implements Provider {
     return this.#flavors.list;
   }
 
+  async chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
+    try {
+      const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
+      if (parsed.spot)
+        throw new ValidationError('OpenStack has no spot machines', {
+          issues: [{ path: 'spec.spot', message: 'OpenStack has no spot machines' }],
+        });
+      return await this.#chooseSize(parsed, options.signal);
+    } catch (err) {
+      throw withProvider(err, this.name);
+    }
+  }
+
   /**
    * An alias (`ubuntu-22.04`) is looked up by the `os_distro`/`os_version` image
    * properties, then by name (exact alias, then names starting with it); a UUID by id;
    * anything else by exact name. The newest active match wins.
    */
-  chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
-    return this.#chooseSize(parse(SizeChoiceSchema, choice, 'size choice', 'spec'), options.signal);
-  }
 
   async resolveImage(
     image: string,
@@ -271,9 +282,10 @@ export class OpenStackProvider implements Provider {
     const missing = names.filter((n) => !existing.has(n));
     if (missing.length > 0) {
       const size = await this.#chooseSize(spec, signal);
+      // The flavor's architecture when the spec names none, as plan checks it.
       const image = await this.resolveImage(spec.image, {
         ...(signal === undefined ? {} : { signal }),
-        ...(spec.arch === undefined ? {} : { arch: spec.arch }),
+        arch: spec.arch ?? size.arch,
       });
       const placement = await this.#placement(spec.network, spec.subnet, signal);
       const keyName =

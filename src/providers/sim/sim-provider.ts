@@ -13,6 +13,7 @@ import {
   NotFound,
   ownershipTags,
   parse,
+  withProvider,
   SizeChoiceSchema,
   type SizeChoiceInput,
   selectSize,
@@ -91,7 +92,13 @@ export class SimProvider implements Provider {
   // async, so a bad choice is a rejection like every other cloud's.
   // eslint-disable-next-line @typescript-eslint/require-await
   async chooseSize(choice: SizeChoiceInput, _options: CallOptions = {}): Promise<Size> {
-    return this.#chooseSize(parse(SizeChoiceSchema, choice, 'size choice', 'spec'));
+    try {
+      const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
+      if (parsed.zone !== undefined) this.#checkZone(parsed.zone, 'spec.zone');
+      return this.#chooseSize(parsed);
+    } catch (err) {
+      throw withProvider(err, this.name);
+    }
   }
 
   resolveImage(image: string): Promise<Image> {

@@ -58,6 +58,16 @@ describe('the simulated cloud', () => {
     expect(new Set(made.map((m) => m.zone))).toEqual(new Set(['sim-1a', 'sim-1b', 'sim-1c']));
   });
 
+  it('refuses, when choosing a size, a zone that create would refuse', async () => {
+    const { provider } = setup();
+    await expect(provider.chooseSize({ size: 'std-2x8', zone: 'mars-1a' })).rejects.toMatchObject({
+      code: 'ValidationError',
+      provider: 'sim',
+      issues: [{ path: 'spec.zone' }],
+    });
+    expect((await provider.chooseSize({ size: 'std-2x8', zone: 'sim-1b' })).name).toBe('std-2x8');
+  });
+
   it('puts every machine in the zone asked for, and refuses unknown zones', async () => {
     const { provider } = setup();
     const made = await provider.createMachines(
