@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isKumoError,
+  type SizeChoiceInput,
   TAG_DC,
   TAG_ID,
   TAG_KEY,
@@ -303,17 +304,16 @@ export function describeProviderContract(
         const fit = await provider.chooseSize({ resources: target.small });
         expect(fit.resources.cpus).toBeGreaterThanOrEqual(Number(target.small.cpus));
         expect((await provider.chooseSize({ size: fit.name })).name).toBe(fit.name);
-        const refused = [
-          provider.chooseSize({ size: 'no-such-size-9' }),
-          provider.chooseSize({ resources: { cpus: 100_000, memoryMiB: 1024 } }),
-          provider.chooseSize({}),
+        // Each asked only when the one before has answered (none left unhandled).
+        const refused: SizeChoiceInput[] = [
+          { size: 'no-such-size-9' },
+          { resources: { cpus: 100_000, memoryMiB: 1024 } },
+          {},
           // What a create refuses, plan must too.
-          ...(provider.capabilities.spot
-            ? []
-            : [provider.chooseSize({ resources: target.small, spot: true })]),
+          ...(provider.capabilities.spot ? [] : [{ resources: target.small, spot: true }]),
         ];
-        for (const attempt of refused) {
-          const err = await attempt.then(
+        for (const choice of refused) {
+          const err = await provider.chooseSize(choice).then(
             () => undefined,
             (e: unknown) => e,
           );
