@@ -114,7 +114,6 @@ export async function nonPreemptiveLowerBound(
   // A sweep over the span boundaries keeps the starts running in each span.
   const running = new Set<Start>();
   let next = 0;
-  let previous: number | undefined;
   for (let b = 0; b + 1 < times.length; b++) {
     const from = times[b]!;
     const to = times[b + 1]!;
@@ -122,16 +121,14 @@ export async function nonPreemptiveLowerBound(
     for (const s of running) if (s.to <= from) running.delete(s);
     // With boot billed, machines may also be kept through a lull (cheaper than booting
     // them again after a short one), so a span with no work still has its machines.
-    if (running.size === 0 && bootS <= 0) {
-      previous = undefined;
-      continue;
-    }
+    if (running.size === 0 && bootS <= 0) continue;
     candidates.forEach((c, k) => {
       objective.push(`${((c.pricePerHour * (to - from)) / 3600).toExponential(12)} x${b}_${k}`);
       if (bootS <= 0) return;
       objective.push(`${((c.pricePerHour * bootS) / 3600).toExponential(12)} u${b}_${k}`);
       constraints.push(
-        ` boot_${b}_${k}: u${b}_${k} - x${b}_${k}${previous === undefined ? '' : ` + x${previous}_${k}`} >= 0`,
+        // Every span has machines when boot is billed: the one before is b − 1.
+        ` boot_${b}_${k}: u${b}_${k} - x${b}_${k}${b === 0 ? '' : ` + x${b - 1}_${k}`} >= 0`,
       );
     });
     for (const res of RESOURCES) {
@@ -152,7 +149,6 @@ export async function nonPreemptiveLowerBound(
         ` need_${b}_${res.key}: ${[...bought, ...onBase].join(' + ')} - ${started.join(' - ')} >= 0`,
       );
     }
-    previous = b;
   }
   rows.forEach((_, j) => {
     const shares = Array.from({ length: steps }, (_, k) => `s${j}_${k}`);

@@ -2,7 +2,7 @@
  * Output for the `kumo` command: human tables by default, JSON for scripts, and one
  * line per error with a documented exit code.
  */
-import { isKumoError } from '../core/index.js';
+import { isKumoError, ValidationError } from '../core/index.js';
 
 /** Exit codes, documented in the README. */
 export const EXIT = {
@@ -18,6 +18,19 @@ export const EXIT = {
   /** Interrupted (Ctrl-C). */
   interrupted: 130,
 } as const;
+
+/**
+ * A bad value of a command-line option: `<shown>: <message>`, with the option as the
+ * issue's path (exit 2).
+ *
+ * @example
+ * ```ts
+ * throw optionError(`-o ${path}`, '--out', 'is a directory');
+ * ```
+ */
+export function optionError(shown: string, option: string, message: string): ValidationError {
+  return new ValidationError(`${shown}: ${message}`, { issues: [{ path: option, message }] });
+}
 
 /** The user stopped the command (Ctrl-C) before it changed anything: exit 130. */
 export class Interrupted extends Error {

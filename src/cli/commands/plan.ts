@@ -1,10 +1,10 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ValidationError } from '../../core/index.js';
+import type { ValidationError } from '../../core/index.js';
 import { formatPlan } from '../../logical-dc/index.js';
 import { addDcOptions, type DcOptions } from '../dc-command.js';
-import { printJson } from '../output.js';
+import { optionError, printJson } from '../output.js';
 import { machineProblems } from '../plan-check.js';
 import { loadDatacenter } from '../spec-loader.js';
 
@@ -15,7 +15,7 @@ function shownPath(path: string): string {
 }
 
 function badOut(path: string, message: string): ValidationError {
-  return new ValidationError(`-o ${path}: ${message}`, { issues: [{ path: '--out', message }] });
+  return optionError(`-o ${path}`, '--out', message);
 }
 
 function checkPlanPath(path: string): void {

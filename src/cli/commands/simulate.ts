@@ -29,6 +29,7 @@ import {
 } from '../../logical-dc/simulate/index.js';
 import { sim } from '../../providers/sim/index.js';
 import { seconds } from '../dc-command.js';
+import { optionError } from '../output.js';
 import { specPath } from '../spec-loader.js';
 
 interface SimulateFlags {
@@ -160,20 +161,19 @@ async function checkTargetSizes(
   });
   const issues: Issue[] = [];
   for (const p of problems) {
+    if (p.path?.includes('.sizes.') !== true) continue;
     const provider = policy.targets.find((t) => t.name === p.target)?.provider;
-    if (p.path?.includes('.sizes.') === true)
-      issues.push({
-        path: `burst.${p.path}`,
-        message: `${p.message} (kumo sizes -f ${file.path} -p ${provider ?? ''} lists them)`,
-      });
+    issues.push({
+      path: `burst.${p.path}`,
+      message: `${p.message} (kumo sizes -f ${file.path} -p ${provider ?? ''} lists them)`,
+    });
   }
   if (issues.length > 0) throw file.error(issues);
 }
 
 /** The report directory must be one, or creatable, before hours of simulated time run. */
 function checkOut(dir: string): void {
-  const bad = (message: string): ValidationError =>
-    new ValidationError(`--out ${dir}: ${message}`, { issues: [{ path: '--out', message }] });
+  const bad = (message: string): ValidationError => optionError(`--out ${dir}`, '--out', message);
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw bad('exists and is not a directory');
     return;

@@ -547,8 +547,7 @@ export class AwsProvider implements Provider {
         arch: spec.arch,
       });
     } catch (err) {
-      if (isKumoError(err)) Object.assign(err, { provider: this.name });
-      throw err;
+      throw withProvider(err, this.name);
     }
   }
 

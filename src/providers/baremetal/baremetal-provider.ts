@@ -16,6 +16,7 @@ import {
   parse,
   withProvider,
   SizeChoiceSchema,
+  type SizeChoice,
   type SizeChoiceInput,
   ProviderError,
   retry,
@@ -205,15 +206,21 @@ export class BaremetalProvider implements Provider {
   async chooseSize(choice: SizeChoiceInput, _options: CallOptions = {}): Promise<Size> {
     try {
       const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
-      if (parsed.spot)
-        throw new ValidationError('bare metal has no spot machines', {
-          issues: [{ path: 'spec.spot', message: 'not offered by bare metal' }],
-        });
-      if (parsed.zone !== undefined) this.#checkZone(parsed.zone, 'spec.zone');
+      this.#checkWhere(parsed);
       return chooseCatalogSize(parsed, await this.listSizes(), this.name);
     } catch (err) {
       throw withProvider(err, this.name);
     }
+  }
+
+  /** What bare metal cannot offer whatever the size: spot, or a zone it does not have. */
+  #checkWhere(spec: SizeChoice): void {
+    if (spec.spot)
+      throw new ValidationError('bare metal has no spot machines', {
+        provider: this.name,
+        issues: [{ path: 'spec.spot', message: 'not offered by bare metal' }],
+      });
+    if (spec.zone !== undefined) this.#checkZone(spec.zone, 'spec.zone');
   }
 
   resolveImage(image: string, _options: CallOptions = {}): Promise<Image> {
@@ -300,12 +307,7 @@ export class BaremetalProvider implements Provider {
     const began = this.#now();
     const request = parse(CreateMachinesRequestSchema, input, 'create request');
     const { spec } = request;
-    if (spec.spot)
-      throw new ValidationError('bare metal has no spot machines', {
-        provider: this.name,
-        issues: [{ path: 'spec.spot', message: 'not offered by bare metal' }],
-      });
-    if (spec.zone !== undefined) this.#checkZone(spec.zone, 'spec.zone');
+    this.#checkWhere(spec);
     if (spec.network !== undefined && spec.network !== this.#config.network?.name)
       throw new ValidationError(
         `network "${spec.network}" is not the provisioning network${this.#config.network ? ` ("${this.#config.network.name}")` : ' (none is configured)'}`,

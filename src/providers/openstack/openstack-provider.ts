@@ -65,6 +65,10 @@ import {
 import { OpenStackNetworks } from './openstack-network.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Nova has no spot or preemptible servers: what create and chooseSize say of `spot`. */
+const NO_SPOT = { path: 'spec.spot', message: 'OpenStack has no spot machines' } as const;
+
 /** Nova refuses user data over 65535 bytes once base64-encoded. */
 const MAX_USER_DATA_B64 = 65_535;
 const FLAVOR_TTL_MS = 5 * 60_000;
@@ -143,9 +147,7 @@ export class OpenStackProvider implements Provider {
     try {
       const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
       if (parsed.spot)
-        throw new ValidationError('OpenStack has no spot machines', {
-          issues: [{ path: 'spec.spot', message: 'OpenStack has no spot machines' }],
-        });
+        throw new ValidationError(NO_SPOT.message, { provider: this.name, issues: [NO_SPOT] });
       return await this.#chooseSize(parsed, options.signal);
     } catch (err) {
       throw withProvider(err, this.name);
@@ -157,7 +159,6 @@ export class OpenStackProvider implements Provider {
    * properties, then by name (exact alias, then names starting with it); a UUID by id;
    * anything else by exact name. The newest active match wins.
    */
-
   async resolveImage(
     image: string,
     options: CallOptions & { arch?: Size['arch'] } = {},
@@ -252,7 +253,7 @@ export class OpenStackProvider implements Provider {
     const { spec } = request;
     const { signal } = options;
     const issues: { path: string; message: string }[] = [];
-    if (spec.spot) issues.push({ path: 'spec.spot', message: 'OpenStack has no spot machines' });
+    if (spec.spot) issues.push(NO_SPOT);
     if (spec.sshKeys.length > 1)
       issues.push({
         path: 'spec.sshKeys',

@@ -15,6 +15,7 @@ import {
   parse,
   withProvider,
   SizeChoiceSchema,
+  type SizeChoice,
   type SizeChoiceInput,
   selectSize,
   SizeSchema,
@@ -93,9 +94,7 @@ export class SimProvider implements Provider {
   // eslint-disable-next-line @typescript-eslint/require-await
   async chooseSize(choice: SizeChoiceInput, _options: CallOptions = {}): Promise<Size> {
     try {
-      const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
-      if (parsed.zone !== undefined) this.#checkZone(parsed.zone, 'spec.zone');
-      return this.#chooseSize(parsed);
+      return this.#sizeFor(parse(SizeChoiceSchema, choice, 'size choice', 'spec'));
     } catch (err) {
       throw withProvider(err, this.name);
     }
@@ -168,8 +167,7 @@ export class SimProvider implements Provider {
   ): Promise<Machine[]> {
     const request = parse(CreateMachinesRequestSchema, input, 'create request');
     const { spec } = request;
-    if (spec.zone !== undefined) this.#checkZone(spec.zone, 'spec.zone');
-    const size = this.#chooseSize(request.spec);
+    const size = this.#sizeFor(spec);
     const image = await this.resolveImage(spec.image);
     const prefix = machineNamePrefix(request);
     const names = Array.from({ length: request.count }, (_, i) => machineName(prefix, i));
@@ -292,6 +290,12 @@ export class SimProvider implements Provider {
       state: this.#cloud.stateOf(record),
       error: this.#cloud.errorOf(record),
     });
+  }
+
+  /** The size a create of `spec` gets, after the zone it names is checked. */
+  #sizeFor(spec: SizeChoice): Size {
+    if (spec.zone !== undefined) this.#checkZone(spec.zone, 'spec.zone');
+    return this.#chooseSize(spec);
   }
 
   #chooseSize(spec: {
