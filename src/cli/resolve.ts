@@ -1,7 +1,6 @@
 import { ValidationError, type Provider } from '../core/index.js';
-import { loadSpecFile } from '../logical-dc/index.js';
 import { providerByKind } from './providers.js';
-import { buildProviders } from './spec-loader.js';
+import { buildProviders, loadSpec } from './spec-loader.js';
 
 /**
  * The provider a command means: with a spec file, the provider declared under that
@@ -9,7 +8,7 @@ import { buildProviders } from './spec-loader.js';
  */
 export async function resolveProvider(name: string, specFile?: string): Promise<Provider> {
   if (specFile === undefined) return providerByKind(name);
-  const file = loadSpecFile(specFile);
+  const file = loadSpec(specFile);
   const decl = file.providers[name];
   if (decl === undefined)
     throw new ValidationError(

@@ -13,7 +13,7 @@ import {
   type AgentSink,
   type SpecFile,
 } from '../logical-dc/index.js';
-import { PROVIDER_KINDS } from './provider-kinds.js';
+import { checkProviderSettings, PROVIDER_KINDS } from './provider-kinds.js';
 
 /** Where `kumo apply -f FILE` notes FILE, relative to the working directory. */
 export const REMEMBERED_SPEC = join('.kumo', 'spec');
@@ -59,6 +59,14 @@ export function rememberSpec(file: string): void {
   } catch {
     // A directory we cannot write to only loses the default; the apply itself goes on.
   }
+}
+
+/**
+ * Reads a spec file as every command does: its providers' settings checked against
+ * their kinds with the rest of the file, so one run lists every problem.
+ */
+export function loadSpec(file: string): SpecFile {
+  return loadSpecFile(file, { checkProvider: checkProviderSettings });
 }
 
 export interface LoadedDatacenter {
@@ -133,7 +141,7 @@ export async function loadDatacenter(
     readOnly?: boolean;
   } = {},
 ): Promise<LoadedDatacenter> {
-  const file = loadSpecFile(specPath(fileOption));
+  const file = loadSpec(specPath(fileOption));
   const statePath = options.state !== undefined ? resolve(options.state) : file.statePath;
   if (existsSync(statePath) && statSync(statePath).isDirectory()) {
     const field = options.state !== undefined ? '--state-db' : 'state';

@@ -80,15 +80,15 @@ function findInlineSecrets(value: unknown, path: (string | number)[], ctx: z.Ref
   }
 }
 
+const KindSchema = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9-]{0,30}$/,
+    'kind is a provider kind such as sim, aws, gcp, openstack, baremetal',
+  );
+
 const ProviderDeclSchema = z
-  .object({
-    kind: z
-      .string()
-      .regex(
-        /^[a-z][a-z0-9-]{0,30}$/,
-        'kind is a provider kind such as sim, aws, gcp, openstack, baremetal',
-      ),
-  })
+  .object({ kind: KindSchema })
   .catchall(z.unknown())
   .superRefine((decl, ctx) => findInlineSecrets(decl, [], ctx));
 
@@ -190,6 +190,28 @@ function referenceIssues(value: unknown): Issue[] {
       });
   }
   return out;
+}
+
+/** A problem with one provider's settings, its path relative to the provider. */
+export interface ProviderIssue {
+  readonly path: string;
+  readonly message: string;
+  /** Point at the key itself (an unknown setting), not its value. */
+  readonly atKey?: boolean;
+}
+
+/** How a spec file is read. */
+export interface SpecFileOptions {
+  /**
+   * Checks one provider's settings (`name` is the provider's name in the file); its
+   * problems are listed with the file's own, at their lines, so one run shows them
+   * all. The CLI passes the provider kinds' settings schemas.
+   */
+  readonly checkProvider?: (
+    kind: string,
+    settings: Readonly<Record<string, unknown>>,
+    name: string,
+  ) => readonly ProviderIssue[];
 }
 
 /** A loaded spec file. */
@@ -313,7 +335,7 @@ function nestingProblem(
  * ```
  * @throws ValidationError listing every problem, each with `line` and `column`.
  */
-export function parseSpecText(text: string, file: string): SpecFile {
+export function parseSpecText(text: string, file: string, options: SpecFileOptions = {}): SpecFile {
   const path = resolve(file);
   const shown = relativeName(path);
   const tooDeep = nestingProblem(text);
@@ -337,9 +359,12 @@ export function parseSpecText(text: string, file: string): SpecFile {
   const error = (issues: readonly Issue[]): ValidationError => {
     // The same problem can be found twice (a field check and a cross-section check): list it once.
     const unique = [...new Map(issues.map((i) => [`${i.path}\u0000${i.message}`, i])).values()];
-    const placed = unique.map((i) =>
-      i.line !== undefined ? i : { ...i, ...(locate(i.path) ?? { line: 1, column: 1 }) },
-    );
+    // In file order, so the list reads like the file (provider settings are checked apart).
+    const placed = unique
+      .map((i) =>
+        i.line !== undefined ? i : { ...i, ...(locate(i.path) ?? { line: 1, column: 1 }) },
+      )
+      .sort((a, b) => (a.line ?? 1) - (b.line ?? 1) || (a.column ?? 1) - (b.column ?? 1));
     const lines = placed
       .slice(0, MAX_LISTED_ISSUES)
       .map((i) => `  ${shown}:${i.line}:${i.column} ${i.path}: ${i.message}`);
@@ -388,6 +413,7 @@ export function parseSpecText(text: string, file: string): SpecFile {
       },
     ]);
 
+  const providerIssues = checkProviders(value, options, locate);
   const parsed = SpecFileSchema.safeParse(value);
   if (!parsed.success) {
     const issues: Issue[] = [];
@@ -405,8 +431,11 @@ export function parseSpecText(text: string, file: string): SpecFile {
     const seen = new Set(issues.map((i) => `${i.path}\u0000${i.message}`));
     for (const i of referenceIssues(value))
       if (!seen.has(`${i.path}\u0000${i.message}`)) issues.push(i);
-    throw error(issues);
+    // A field the file's own rules refuse (an inline secret) is not also an unknown setting.
+    const refused = new Set(issues.map((i) => i.path));
+    throw error([...issues, ...providerIssues.filter((i) => !refused.has(i.path))]);
   }
+  if (providerIssues.length > 0) throw error(providerIssues);
   const { name, state, providers, pools, networks, labels, burst, gateway } = parsed.data;
   const dir = dirname(path);
   return {
@@ -423,11 +452,36 @@ export function parseSpecText(text: string, file: string): SpecFile {
   };
 }
 
+/** The `checkProvider` problems of every provider declared with a kind, placed in the file. */
+function checkProviders(
+  value: unknown,
+  options: SpecFileOptions,
+  locate: (dotted: string, key?: boolean) => { line: number; column: number } | undefined,
+): Issue[] {
+  const providers = (value as { providers?: unknown }).providers;
+  if (options.checkProvider === undefined || !isRecord(providers)) return [];
+  const issues: Issue[] = [];
+  for (const [name, decl] of Object.entries(providers)) {
+    // A malformed kind is the schema's to report; there is no kind to check against.
+    if (!isRecord(decl) || !KindSchema.safeParse(decl['kind']).success) continue;
+    const { kind, ...settings } = decl;
+    for (const i of options.checkProvider(kind as string, settings, name)) {
+      const path = i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`;
+      issues.push({ path, message: i.message, ...(i.atKey === true ? locate(path, true) : {}) });
+    }
+  }
+  return issues;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /**
  * Reads and parses a spec file.
  * @throws ValidationError when it cannot be read or is invalid.
  */
-export function loadSpecFile(file: string): SpecFile {
+export function loadSpecFile(file: string, options: SpecFileOptions = {}): SpecFile {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -439,5 +493,5 @@ export function loadSpecFile(file: string): SpecFile {
       { issues: [{ path: '-f', message: `spec file ${why}` }] },
     );
   }
-  return parseSpecText(text, file);
+  return parseSpecText(text, file, options);
 }

@@ -253,6 +253,23 @@ describe('kumo datacenter commands on sim', () => {
     expect(r.stderr).toMatch(/bad-provider\.yaml:10:18 providers\.cloud\.concurrency: /);
   });
 
+  it("a provider's settings are checked with the rest of the file: one run lists every problem", async () => {
+    const bad = join(dir, 'bad-both.yaml');
+    writeFileSync(
+      bad,
+      spec(3)
+        .replace('    seed: 2\n', '    seed: 2\n    sede: 3\n')
+        .replace('count: 3', 'count: -3'),
+    );
+    const r = await kumo('plan', '-f', bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad-both\.yaml has 2 problems:/);
+    expect(r.stderr).toMatch(
+      /bad-both\.yaml:10:5 providers\.cloud\.sede: unknown setting "sede" for kind sim/,
+    );
+    expect(r.stderr).toMatch(/bad-both\.yaml:22:12 pools\.web\.count: count cannot be negative/);
+  });
+
   it('a missing spec file exits 2 saying how to give one', async () => {
     const r = await kumo('status', '-f', join(dir, 'nope.yaml'));
     expect(r.code).toBe(2);

@@ -201,6 +201,57 @@ describe('spec file', () => {
     expect(inverted.error?.issues[0]?.message).toBe('min (3) is more than max (2)');
   });
 
+  describe('with a provider check', () => {
+    // Stands in for the CLI's kinds: sim takes a seed, nothing else.
+    const checkProvider = (kind: string, settings: Readonly<Record<string, unknown>>) =>
+      kind !== 'sim'
+        ? []
+        : Object.keys(settings)
+            .filter((k) => k !== 'seed')
+            .map((k) => ({ path: k, message: `unknown setting "${k}"`, atKey: true }));
+    const parseWith = (text: string): ValidationError => {
+      try {
+        parseSpecText(text, 'kumo.yaml', { checkProvider });
+      } catch (err) {
+        if (err instanceof ValidationError) return err;
+        throw err;
+      }
+      throw new Error('expected a ValidationError');
+    };
+
+    it("lists a provider's problems with the rest of the file's, in file order", () => {
+      const err = parseWith(
+        VALID.replace('name: demo', 'name: Demo')
+          .replace('    seed: 1\n', '    seed: 1\n    sead: 2\n')
+          .replace('count: 3', 'count: -3'),
+      );
+      expect(err.issues.map((i) => `${i.line}:${i.column} ${i.path}`)).toEqual([
+        '1:7 name',
+        '6:5 providers.onprem.sead',
+        '20:12 pools.web.count',
+      ]);
+      expect(err.message).toContain('kumo.yaml:6:5 providers.onprem.sead: unknown setting "sead"');
+    });
+
+    it("refuses a file whose only problem is a provider's settings", () => {
+      const err = parseWith(VALID.replace('    seed: 1\n', '    seed: 1\n    sead: 2\n'));
+      expect(err.issues).toEqual([
+        { path: 'providers.onprem.sead', message: 'unknown setting "sead"', line: 6, column: 5 },
+      ]);
+    });
+
+    it('reports an inline secret once, not also as an unknown setting', () => {
+      const err = parseWith(VALID.replace('    seed: 1\n', '    seed: 1\n    password: hunter2\n'));
+      expect(err.issues.map((i) => i.path)).toEqual(['providers.onprem.password']);
+      expect(err.issues[0]?.message).toContain('would hold a secret inline');
+    });
+
+    it('leaves a malformed kind to the schema alone', () => {
+      const err = parseWith(VALID.replace('kind: sim', 'kind: Sim'));
+      expect(err.issues.map((i) => i.path)).toEqual(['providers.onprem.kind']);
+    });
+  });
+
   it('is a kumo ValidationError so the CLI exits 2', () => {
     expect(isKumoError(issuesOf('name: 1\n'))).toBe(true);
   });

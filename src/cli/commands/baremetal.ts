@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parse, ValidationError } from '../../core/index.js';
-import { loadSpecFile } from '../../logical-dc/index.js';
 import { BaremetalOptionsSchema } from '../../providers/baremetal/baremetal-config.js';
 import {
   enrollNodes,
@@ -11,6 +10,7 @@ import {
 } from '../../providers/baremetal/baremetal-enroll.js';
 import { ironicClientFor } from '../../providers/baremetal/index.js';
 import { EXIT, printJson, table } from '../output.js';
+import { loadSpec } from '../spec-loader.js';
 
 interface EnrollOptions {
   endpoint?: string;
@@ -27,7 +27,7 @@ interface EnrollOptions {
 function providerSettings(opts: EnrollOptions): Record<string, unknown> {
   if (opts.file !== undefined) {
     const name = opts.provider ?? 'baremetal';
-    const decl = loadSpecFile(opts.file).providers[name];
+    const decl = loadSpec(opts.file).providers[name];
     if (decl === undefined || decl.kind !== 'baremetal')
       throw new ValidationError(`${opts.file} declares no baremetal provider "${name}"`, {
         issues: [{ path: '--provider', message: 'not a baremetal provider of the spec file' }],

@@ -15,7 +15,6 @@ import {
   burstPolicyIssues,
   DEFAULT_PORTS_PER_AGENT,
   describeBurstEvent,
-  loadSpecFile,
   providerRanks,
   type BurstPolicy,
   type ProviderCatalog,
@@ -30,7 +29,7 @@ import {
 import { sim } from '../../providers/sim/index.js';
 import { seconds } from '../dc-command.js';
 import { optionError } from '../output.js';
-import { specPath } from '../spec-loader.js';
+import { loadSpec, specPath } from '../spec-loader.js';
 
 interface SimulateFlags {
   file?: string;
@@ -208,7 +207,7 @@ export function registerSimulate(program: Command): void {
     .option('-v, --verbose', 'print each burst decision as it happens')
     .option('--json', 'JSON lines: each burst event as it happens, then the summary')
     .action(async (opts: SimulateFlags) => {
-      const file = loadSpecFile(specPath(opts.file));
+      const file = loadSpec(specPath(opts.file));
       if (opts.burst && file.spec.burst === undefined)
         throw file.error([
           {

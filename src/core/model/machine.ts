@@ -12,7 +12,11 @@ export const MachineSpecSchema = z
     resources: ResourcesSchema.optional(),
     size: z.string().min(1).optional(),
     /** An alias (`ubuntu-22.04`, `debian-12`, …) or a provider-native id. */
-    image: z.string().min(1, 'image is required'),
+    image: z
+      .string({
+        error: 'image is required: an alias such as ubuntu-22.04, or the cloud’s image id',
+      })
+      .min(1, 'image is required'),
     arch: ArchSchema.optional(),
     /** Name of a network declared alongside (created by `ensureNetwork`). */
     network: z.string().optional(),

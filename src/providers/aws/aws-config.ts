@@ -46,7 +46,7 @@ export const AwsOptionsSchema = z
     name: z.string().min(1).max(63).default('aws'),
     /** The region, e.g. `us-east-1`. */
     region: z
-      .string()
+      .string({ error: 'region is required: an AWS region such as us-east-1' })
       .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, 'must be an AWS region such as us-east-1'),
     /** A profile of the shared config files (`~/.aws/config`, `~/.aws/credentials`), SSO profiles included. */
     profile: z.string().min(1).optional(),

@@ -45,7 +45,9 @@ export const GcpOptionsSchema = z
         'project ids are 6–30 lowercase letters, digits and "-", starting with a letter',
       )
       .optional(),
-    region: z.string().regex(REGION, 'region is a Compute Engine region such as us-central1'),
+    region: z
+      .string({ error: 'region is required: a Compute Engine region such as us-central1' })
+      .regex(REGION, 'region is a Compute Engine region such as us-central1'),
     /** Zones to use, all in `region`; by default every zone of the region that is UP. */
     zones: z.array(z.string().regex(ZONE, 'zones look like us-central1-a')).min(1).optional(),
     /** Explicit service-account key (the parsed JSON key file). */
