@@ -104,6 +104,8 @@ export class OpenStackProvider implements Provider {
   readonly #clock: Clock;
   readonly #poller: BatchPoller<Machine | null>;
   #flavors: { at: number; list: Promise<NovaFlavor[]> } | undefined;
+  /** Availability zones; `undefined` in the list when the cloud does not let us list them. */
+  #zones: { at: number; list: Promise<string[] | undefined> } | undefined;
   readonly #placements = new Map<string, { at: number; value: Promise<Placement> }>();
 
   constructor(config: OpenStackConfig, deps: OpenStackDeps) {
@@ -393,6 +395,7 @@ export class OpenStackProvider implements Provider {
   }
 
   async #chooseSize(spec: SizeChoice, signal?: AbortSignal): Promise<Size> {
+    if (spec.zone !== undefined) await this.#checkZone(spec.zone, signal);
     const sizes = await this.listSizes(signal === undefined ? {} : { signal });
     if (spec.size !== undefined) {
       const size = sizes.find((s) => s.name === spec.size || s.extra.flavorId === spec.size);
@@ -412,6 +415,32 @@ export class OpenStackProvider implements Provider {
       arch: spec.arch,
     });
     return chosen;
+  }
+
+  /**
+   * Refuses a zone Nova does not offer now, so plan says so at the line (Nova itself
+   * answers a create in an unknown zone with a bare 400). Clouds whose policy hides
+   * the zone list (403) leave the check to Nova.
+   */
+  async #checkZone(zone: string, signal?: AbortSignal): Promise<void> {
+    const now = this.#clock.now();
+    if (this.#zones === undefined || now - this.#zones.at > FLAVOR_TTL_MS) {
+      const list = this.#nova.availabilityZones(signal).catch((error: unknown) => {
+        if (error instanceof OpenStackApiError && error.status === 403) return undefined;
+        throw toKumoError(error, this.name, 'listing availability zones');
+      });
+      this.#zones = { at: now, list };
+      list.catch(() => (this.#zones = undefined));
+    }
+    const zones = await this.#zones.list;
+    if (zones === undefined || zones.includes(zone)) return;
+    throw new ValidationError(
+      `unknown availability zone "${zone}"; ${zones.length === 0 ? 'Nova lists no zone available now' : `zones are ${zones.join(', ')}`}`,
+      {
+        provider: this.name,
+        issues: [{ path: 'spec.zone', message: 'unknown availability zone' }],
+      },
+    );
   }
 
   /** Networks and security groups for a machine, cached briefly (200 creates, one lookup). */

@@ -147,6 +147,24 @@ describe.skipIf(missing !== undefined)(
       expect(err.cause).toMatchObject({ status: 403, requestId: expect.stringMatching(/^req-/) });
     });
 
+    it("refuses a zone the lab's Nova does not list, naming the zones it has, and sizes for one it does", async () => {
+      const provider = labProvider();
+      const err = await caught(provider.chooseSize({ resources: small, zone: 'nowhere' }));
+      expect(err).toMatchObject({
+        code: 'ValidationError',
+        message: 'unknown availability zone "nowhere"; zones are nova',
+      });
+      const create = await caught(
+        provider.createMachines(
+          request({ spec: { resources: small, image: 'ubuntu-22.04', zone: 'nowhere' } }),
+        ),
+      );
+      expect(create.message).toBe(err.message);
+      expect((await provider.chooseSize({ resources: small, zone: 'nova' })).resources.cpus).toBe(
+        1,
+      );
+    });
+
     it('imports the SSH key once and passes user data base64-encoded', async () => {
       const provider = labProvider();
       const admin = labProvider({ cloud: 'kumo-lab-admin', network: undefined });

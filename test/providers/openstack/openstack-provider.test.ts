@@ -43,6 +43,12 @@ function mockFlavors(): void {
   nock(NOVA).get('/v2.1/flavors/detail').reply(200, fixture('nova-flavors-detail')).persist();
 }
 
+function mockZones(): nock.Scope {
+  return nock(NOVA)
+    .get('/v2.1/os-availability-zone')
+    .reply(200, fixture('nova-os-availability-zone'));
+}
+
 const lookup = () =>
   nock(NOVA)
     .get('/v2.1/servers/detail')
@@ -154,6 +160,7 @@ describe('openstack provider over the wire (nock)', () => {
     mockKeystone();
     mockNovaVersion();
     mockFlavors();
+    mockZones();
     mockImageAndNetwork();
     lookup().reply(200, fixture('nova-servers-detail-empty'));
     nock(NOVA)
@@ -199,6 +206,45 @@ describe('openstack provider over the wire (nock)', () => {
       },
     });
     expect(String(sent.key_name)).toMatch(/^kumo-[0-9a-f]{16}$/);
+  });
+
+  it('refuses a zone Nova does not list, naming the zones, before creating anything', async () => {
+    mockKeystone();
+    mockNovaVersion();
+    mockFlavors();
+    mockZones();
+    lookup().reply(200, fixture('nova-servers-detail-empty'));
+    const { provider } = mockedProvider();
+    const choice = { resources: { cpus: 1, memoryMiB: 512 }, zone: 'nowhere' };
+    const err = await caught(provider.chooseSize(choice));
+    expect(err).toMatchObject({
+      code: 'ValidationError',
+      provider: 'openstack',
+      message: 'unknown availability zone "nowhere"; zones are nova',
+      issues: [{ path: 'spec.zone', message: 'unknown availability zone' }],
+    });
+    const create = await caught(
+      provider.createMachines({ ...REQUEST, spec: { ...REQUEST.spec, zone: 'nowhere' } }),
+    );
+    expect(create).toMatchObject({ code: 'ValidationError', message: err.message });
+    expect((await provider.chooseSize({ ...choice, zone: 'nova' })).name).toBe('kumo.small');
+  });
+
+  it('leaves the zone to Nova when the cloud does not let its users list zones', async () => {
+    mockKeystone();
+    mockNovaVersion();
+    mockFlavors();
+    nock(NOVA)
+      .get('/v2.1/os-availability-zone')
+      .reply(403, {
+        forbidden: {
+          code: 403,
+          message: "Policy doesn't allow os_compute_api:os-availability-zone:list to be performed.",
+        },
+      });
+    const { provider } = mockedProvider();
+    const size = await provider.chooseSize({ resources: { cpus: 1, memoryMiB: 512 }, zone: 'az9' });
+    expect(size.name).toBe('kumo.small');
   });
 
   it('turns a quota 403 into QuotaExceeded with the compute request id, without retrying', async () => {
