@@ -1,5 +1,6 @@
 import { retry, type RetryOptions } from './retry.js';
 import type { Provider } from './provider.js';
+import { withProvider } from './errors.js';
 
 /** Provider methods that talk to the cloud, each wrapped once. */
 const METHODS = [
@@ -57,10 +58,13 @@ export function withRetries<P extends Provider>(
         typeof last === 'object' && last !== null && 'signal' in last
           ? (last as { signal?: AbortSignal }).signal
           : undefined;
+      // Every kumo error out of a provider names it, whichever method found the problem.
       return retry(() => original.apply(provider, args), {
         ...retryOptions,
         ...(signal === undefined ? {} : { signal }),
         onRetry: (info) => onRetry?.({ provider: provider.name, method, ...info }),
+      }).catch((err: unknown) => {
+        throw withProvider(err, provider.name);
       });
     });
   }

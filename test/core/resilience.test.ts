@@ -30,6 +30,21 @@ describe('withRetries', () => {
     await expect(wrapped.getMachine('x')).rejects.toThrow(NotFound);
     expect(wrapped.name).toBe('sim');
   });
+
+  it("names the provider on every kumo error that does not name one, and leaves others' as they are", async () => {
+    const base = sim({}, { clock: new VirtualClock({ autoAdvance: true }) });
+    const failing: Provider = Object.assign(Object.create(base) as Provider, {
+      getMachine: async () => Promise.reject(new NotFound('gone')),
+      listMachines: async () => Promise.reject(new NotFound('elsewhere', { provider: 'other' })),
+      listSizes: async () => Promise.reject(new TypeError('a bug')),
+    });
+    const wrapped = withRetries(failing);
+    await expect(wrapped.getMachine('x')).rejects.toMatchObject({ provider: 'sim' });
+    await expect(wrapped.listMachines()).rejects.toMatchObject({ provider: 'other' });
+    const bug = await wrapped.listSizes().catch((e: unknown) => e);
+    expect(bug).toBeInstanceOf(TypeError);
+    expect(bug).not.toHaveProperty('provider');
+  });
 });
 
 describe('waiting out of time', () => {

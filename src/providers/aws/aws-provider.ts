@@ -23,7 +23,6 @@ import {
   NotFound,
   ownershipTags,
   parse,
-  withProvider,
   SizeChoiceSchema,
   type SizeChoice,
   type SizeChoiceInput,
@@ -138,14 +137,7 @@ export class AwsProvider implements Provider {
   }
 
   async chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
-    try {
-      return await this.#chooseSize(
-        parse(SizeChoiceSchema, choice, 'size choice', 'spec'),
-        options.signal,
-      );
-    } catch (err) {
-      throw withProvider(err, this.name);
-    }
+    return this.#chooseSize(parse(SizeChoiceSchema, choice, 'size choice', 'spec'), options.signal);
   }
 
   resolveImage(image: string, options: CallOptions & { arch?: Size['arch'] } = {}): Promise<Image> {
@@ -539,16 +531,12 @@ export class AwsProvider implements Provider {
       return size;
     }
     if (spec.spot) sizes = withSpotPrices(sizes, await this.catalog.spotPrices(signal), spec.zone);
-    try {
-      return selectSize(sizes, {
-        resources: spec.resources!,
-        zone: spec.zone,
-        spot: spec.spot,
-        arch: spec.arch,
-      });
-    } catch (err) {
-      throw withProvider(err, this.name);
-    }
+    return selectSize(sizes, {
+      resources: spec.resources!,
+      zone: spec.zone,
+      spot: spec.spot,
+      arch: spec.arch,
+    });
   }
 
   async #network(name: string, signal?: AbortSignal): Promise<Network> {

@@ -14,7 +14,6 @@ import {
   NotFound,
   ownershipTags,
   parse,
-  withProvider,
   SizeChoiceSchema,
   type SizeChoice,
   type SizeChoiceInput,
@@ -204,13 +203,9 @@ export class BaremetalProvider implements Provider {
   }
 
   async chooseSize(choice: SizeChoiceInput, _options: CallOptions = {}): Promise<Size> {
-    try {
-      const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
-      this.#checkWhere(parsed);
-      return chooseCatalogSize(parsed, await this.listSizes(), this.name);
-    } catch (err) {
-      throw withProvider(err, this.name);
-    }
+    const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
+    this.#checkWhere(parsed);
+    return chooseCatalogSize(parsed, await this.listSizes(), this.name);
   }
 
   /** What bare metal cannot offer whatever the size: spot, or a zone it does not have. */

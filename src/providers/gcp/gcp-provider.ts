@@ -13,7 +13,6 @@ import {
   NotFound,
   ownershipTags,
   parse,
-  withProvider,
   SizeChoiceSchema,
   type SizeChoice,
   type SizeChoiceInput,
@@ -197,12 +196,8 @@ export class GcpProvider implements Provider {
   }
 
   async chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
-    try {
-      const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
-      return (await this.#sizeIn(parsed, options.signal)).size;
-    } catch (err) {
-      throw withProvider(err, this.name);
-    }
+    const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
+    return (await this.#sizeIn(parsed, options.signal)).size;
   }
 
   async resolveImage(

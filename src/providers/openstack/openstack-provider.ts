@@ -20,7 +20,6 @@ import {
   NotFound,
   ownershipTags,
   parse,
-  withProvider,
   SizeChoiceSchema,
   type SizeChoice,
   type SizeChoiceInput,
@@ -146,14 +145,10 @@ export class OpenStackProvider implements Provider {
   }
 
   async chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
-    try {
-      const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
-      if (parsed.spot)
-        throw new ValidationError(NO_SPOT.message, { provider: this.name, issues: [NO_SPOT] });
-      return await this.#chooseSize(parsed, options.signal);
-    } catch (err) {
-      throw withProvider(err, this.name);
-    }
+    const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
+    if (parsed.spot)
+      throw new ValidationError(NO_SPOT.message, { provider: this.name, issues: [NO_SPOT] });
+    return this.#chooseSize(parsed, options.signal);
   }
 
   /**

@@ -13,7 +13,6 @@ import {
   NotFound,
   ownershipTags,
   parse,
-  withProvider,
   SizeChoiceSchema,
   type SizeChoice,
   type SizeChoiceInput,
@@ -93,11 +92,7 @@ export class SimProvider implements Provider {
   // async, so a bad choice is a rejection like every other cloud's.
   // eslint-disable-next-line @typescript-eslint/require-await
   async chooseSize(choice: SizeChoiceInput, _options: CallOptions = {}): Promise<Size> {
-    try {
-      return this.#sizeFor(parse(SizeChoiceSchema, choice, 'size choice', 'spec'));
-    } catch (err) {
-      throw withProvider(err, this.name);
-    }
+    return this.#sizeFor(parse(SizeChoiceSchema, choice, 'size choice', 'spec'));
   }
 
   resolveImage(image: string): Promise<Image> {
