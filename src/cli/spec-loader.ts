@@ -13,6 +13,7 @@ import {
   type AgentSink,
   type SpecFile,
 } from '../logical-dc/index.js';
+import { optionError } from './output.js';
 import { checkProviderSettings, PROVIDER_KINDS } from './provider-kinds.js';
 
 /** Where `kumo apply -f FILE` notes FILE, relative to the working directory. */
@@ -144,10 +145,11 @@ export async function loadDatacenter(
   const file = loadSpec(specPath(fileOption));
   const statePath = options.state !== undefined ? resolve(options.state) : file.statePath;
   if (existsSync(statePath) && statSync(statePath).isDirectory()) {
-    const field = options.state !== undefined ? '--state-db' : 'state';
-    throw new ValidationError(`${field} ${statePath} is a directory, not a state database file`, {
-      issues: [{ path: field, message: 'a directory, not a state database file' }],
-    });
+    const why = `${statePath} is a directory, not a state database file`;
+    // The file's own `state:` is reported at its line, as every spec problem is.
+    throw options.state !== undefined
+      ? optionError(`--state-db ${options.state}`, '--state-db', why)
+      : file.error([{ path: 'state', message: why }]);
   }
   const resolved: SpecFile = { ...file, statePath };
   const providers = await buildProviders(resolved);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -268,6 +268,26 @@ describe('kumo datacenter commands on sim', () => {
       /bad-both\.yaml:10:5 providers\.cloud\.sede: unknown setting "sede" for kind sim/,
     );
     expect(r.stderr).toMatch(/bad-both\.yaml:22:12 pools\.web\.count: count cannot be negative/);
+  });
+
+  it('a state database that is a directory exits 2, at the spec line or naming --state-db', async () => {
+    const stateDir = join(dir, 'state-is-a-dir');
+    mkdirSync(stateDir, { recursive: true });
+    const viaFlag = await kumo('plan', '-f', file, '--state-db', stateDir);
+    expect(viaFlag.code).toBe(2);
+    expect(viaFlag.stderr).toContain(
+      `--state-db ${stateDir}: ${stateDir} is a directory, not a state database file`,
+    );
+    const inFile = join(dir, 'state-dir.yaml');
+    writeFileSync(
+      inFile,
+      spec(3).replace('name: clitest\n', 'name: clitest\nstate: state-is-a-dir\n'),
+    );
+    const viaSpec = await kumo('plan', '-f', inFile);
+    expect(viaSpec.code).toBe(2);
+    expect(viaSpec.stderr).toContain(
+      `state-dir.yaml:2:8 state: ${stateDir} is a directory, not a state database file`,
+    );
   });
 
   it('a missing spec file exits 2 saying how to give one', async () => {

@@ -319,7 +319,9 @@ describe('the jobs framework', () => {
       }),
     );
     await clock.advance(100);
-    expect(() => jobs.job(ids[0]!)).toThrow(/does not exist/);
+    expect(() => jobs.job(ids[0]!)).toThrow(/ended and was forgotten/);
+    expect(() => jobs.job('never-submitted')).toThrow(/does not exist/);
+    await expect(jobs.wait('never-submitted')).rejects.toThrow(/does not exist/);
     expect(jobs.jobs().map((j) => j.id)).toEqual(ids.slice(1));
     expect(jobs.stats()).toMatchObject({ jobs: 3, finished: 6 });
     await expect(jobs.wait(ids[0]!)).rejects.toThrow(/ended and was forgotten/);

@@ -175,14 +175,10 @@ export class JobsFramework {
   }
 
   /** Resolves when every task of the job has ended for good (finished, failed, or cancelled). */
-  wait(id: string): Promise<JobStatus> {
-    if (this.#forgottenIds.has(id))
-      return Promise.reject(
-        new NotFound(`job ${id} ended and was forgotten (more than keepEnded jobs ended since)`),
-      );
-    const job = this.#jobs.get(id);
-    if (job === undefined) return Promise.reject(new NotFound(`job ${id} does not exist`));
-    if (job.endedAt !== undefined) return Promise.resolve(job.status());
+  // async, so an unknown or forgotten job is a rejection, not a throw.
+  async wait(id: string): Promise<JobStatus> {
+    const job = this.#job(id);
+    if (job.endedAt !== undefined) return job.status();
     return new Promise((resolve) => job.waiters.push(resolve));
   }
 
@@ -239,8 +235,12 @@ export class JobsFramework {
 
   #job(id: string): Job {
     const job = this.#jobs.get(id);
-    if (job === undefined) throw new NotFound(`job ${id} does not exist`);
-    return job;
+    if (job !== undefined) return job;
+    throw new NotFound(
+      this.#forgottenIds.has(id)
+        ? `job ${id} ended and was forgotten (more than keepEnded jobs ended since)`
+        : `job ${id} does not exist`,
+    );
   }
 
   #demandInputs(): DemandInput[] {
