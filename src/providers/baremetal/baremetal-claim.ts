@@ -24,7 +24,17 @@ import {
   nodeResources,
   parseSizeName,
   resourceClassOf,
+  unofferedNodes,
 } from './baremetal-mapper.js';
+
+/** What sizing reads of the inventory: the sizes offered and the nodes behind them. */
+export interface Inventory {
+  readonly nodes: readonly IronicNode[];
+  readonly sizes: readonly Size[];
+  readonly requiredTraits: readonly string[];
+  readonly defaultResourceClass: string;
+  readonly provider: string;
+}
 
 /** What a request needs of a node. */
 export interface NodeRequirement {
@@ -65,13 +75,10 @@ export function freeSummary(sizes: readonly Size[]): string {
  *
  * @throws ValidationError for an unknown size, a malformed trait, or resources no size fits.
  */
-export function chooseCatalogSize(
-  choice: SizeChoice,
-  sizes: readonly Size[],
-  provider: string,
-): Size {
+export function chooseCatalogSize(choice: SizeChoice, inventory: Inventory): Size {
+  const { sizes } = inventory;
   if (choice.size !== undefined) {
-    const { resourceClass } = namedSize(choice.size, sizes, provider);
+    const { resourceClass } = namedSize(choice.size, inventory);
     return sizes.find((s) => s.name === resourceClass)!;
   }
   const req = { resources: choice.resources!, arch: choice.arch };
@@ -82,17 +89,27 @@ export function chooseCatalogSize(
 /** A size name's resource class and traits, checked against the catalog. */
 function namedSize(
   name: string,
-  sizes: readonly Size[],
-  provider: string,
+  inventory: Inventory,
 ): { resourceClass: string; traits: string[] } {
+  const { sizes, provider } = inventory;
   const { resourceClass, traits } = parseSizeName(name);
   traits.forEach((t, i) => parse(TraitSchema, t, `trait ${i + 1} of size "${name}"`, 'spec.size'));
-  if (!sizes.some((s) => s.name === resourceClass))
+  if (sizes.some((s) => s.name === resourceClass)) return { resourceClass, traits };
+  const offered = `sizes (resource classes) in service are ${sizes.map((s) => s.name).join(', ') || 'none'}`;
+  // A class whose every node is out of service is known to Ironic: say why, not "unknown".
+  const why = unofferedNodes(inventory.nodes, resourceClass, inventory);
+  if (why.length > 0)
     throw new ValidationError(
-      `unknown size "${resourceClass}"; sizes (resource classes) are ${sizes.map((s) => s.name).join(', ') || 'none: no node is in service'}`,
-      { provider, issues: [{ path: 'spec.size', message: 'unknown resource class' }] },
+      `size "${resourceClass}" has no node in service (${why.slice(0, 3).join('; ')}${why.length > 3 ? `; ${why.length - 3} more` : ''}); ${offered}`,
+      {
+        provider,
+        issues: [{ path: 'spec.size', message: 'no node of this resource class is in service' }],
+      },
     );
-  return { resourceClass, traits };
+  throw new ValidationError(`unknown size "${resourceClass}"; ${offered}`, {
+    provider,
+    issues: [{ path: 'spec.size', message: 'unknown resource class' }],
+  });
 }
 
 /**
@@ -105,18 +122,12 @@ function namedSize(
 export function chooseRequirement(
   spec: MachineSpec,
   count: number,
-  context: {
-    nodes: readonly IronicNode[];
-    sizes: readonly Size[];
-    requiredTraits: readonly string[];
-    defaultResourceClass: string;
-    provider: string;
-  },
+  context: Inventory,
 ): NodeRequirement {
   const { sizes, provider } = context;
   const arch: Arch | undefined = spec.arch;
   if (spec.size !== undefined) {
-    const { resourceClass, traits } = namedSize(spec.size, sizes, provider);
+    const { resourceClass, traits } = namedSize(spec.size, context);
     const req = {
       size: spec.size,
       resourceClass,

@@ -222,6 +222,26 @@ export function toMachine(
  * the class has at least (so anything that fits the size fits any node), with
  * `available` = nodes free now.
  */
+/**
+ * Why the nodes of resource class `rc` are not sizes kumo offers (not in service, or
+ * without the provider's required traits), one phrase a node; empty when none are.
+ */
+export function unofferedNodes(
+  nodes: readonly IronicNode[],
+  rc: string,
+  context: { defaultResourceClass: string; requiredTraits: readonly string[] },
+): string[] {
+  return nodes
+    .filter((n) => resourceClassOf(n, context.defaultResourceClass) === rc)
+    .flatMap((n) => {
+      const name = n.name ?? n.uuid;
+      if (!IN_SERVICE.has(n.provision_state ?? ''))
+        return [`${name} is ${n.provision_state ?? 'in no provision state'}`];
+      if (!hasTraits(n, context.requiredTraits)) return [`${name} lacks the required traits`];
+      return [];
+    });
+}
+
 export function toSizes(
   nodes: readonly IronicNode[],
   context: MapContext & { requiredTraits: readonly string[] },

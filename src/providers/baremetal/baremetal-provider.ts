@@ -56,6 +56,7 @@ import {
   chooseCatalogSize,
   chooseRequirement,
   freeSummary,
+  type Inventory,
   type NodeRequirement,
 } from './baremetal-claim.js';
 import type { BaremetalConfig, BaremetalImage } from './baremetal-config.js';
@@ -205,7 +206,17 @@ export class BaremetalProvider implements Provider {
   async chooseSize(choice: SizeChoiceInput, _options: CallOptions = {}): Promise<Size> {
     const parsed = parse(SizeChoiceSchema, choice, 'size choice', 'spec');
     this.#checkWhere(parsed);
-    return chooseCatalogSize(parsed, await this.listSizes(), this.name);
+    return chooseCatalogSize(parsed, this.#inventory(await this.#allNodes(this.#now())));
+  }
+
+  #inventory(nodes: readonly IronicNode[]): Inventory {
+    return {
+      nodes,
+      sizes: this.#sizes(nodes),
+      requiredTraits: this.#config.requiredTraits,
+      defaultResourceClass: this.#config.defaultResourceClass,
+      provider: this.name,
+    };
   }
 
   /** What bare metal cannot offer whatever the size: spot, or a zone it does not have. */
@@ -370,13 +381,7 @@ export class BaremetalProvider implements Provider {
       requirement = chooseRequirement(
         { ...spec, ...(arch === undefined ? {} : { arch }) },
         missing.length,
-        {
-          nodes,
-          sizes: this.#sizes(nodes),
-          requiredTraits: this.#config.requiredTraits,
-          defaultResourceClass: this.#config.defaultResourceClass,
-          provider: this.name,
-        },
+        this.#inventory(nodes),
       );
       const free = candidates(nodes, requirement, this.#config.defaultResourceClass);
       if (useAllocations)

@@ -87,6 +87,33 @@ describe('choosing nodes for a request', () => {
     expect(String(err)).toMatch(/bm-large, bm-small/);
   });
 
+  it('says why a class Ironic has is not a size: its nodes are out of service or lack required traits', () => {
+    const withIdle = [
+      ...nodes,
+      node('bm-gpu', 64, 262144, { name: 'gpu-1', provision_state: 'manageable' }),
+      node('bm-gpu', 64, 262144, { name: 'gpu-2', provision_state: 'enroll' }),
+      node('bm-arm', 64, 262144, { name: 'arm-1' }),
+    ];
+    const inv = {
+      ...ctx,
+      nodes: withIdle,
+      sizes: toSizes(withIdle, { ...context, requiredTraits: ['CUSTOM_RACK_A'] }),
+      requiredTraits: ['CUSTOM_RACK_A'],
+    };
+    expect(thrown(() => chooseRequirement(spec({ size: 'bm-gpu' }), 1, inv))).toMatchObject({
+      code: 'ValidationError',
+      message:
+        'size "bm-gpu" has no node in service (gpu-1 is manageable; gpu-2 is enroll); sizes (resource classes) in service are none',
+      issues: [{ path: 'spec.size', message: 'no node of this resource class is in service' }],
+    });
+    expect(String(thrown(() => chooseRequirement(spec({ size: 'bm-arm' }), 1, inv)))).toContain(
+      'arm-1 lacks the required traits',
+    );
+    expect(thrown(() => chooseRequirement(spec({ size: 'bm-none' }), 1, inv))).toMatchObject({
+      message: 'unknown size "bm-none"; sizes (resource classes) in service are none',
+    });
+  });
+
   it('refuses a malformed trait in a size name', () => {
     expect(thrown(() => chooseRequirement(spec({ size: 'bm-large+gpu' }), 1, ctx))).toMatchObject({
       code: 'ValidationError',
