@@ -19,7 +19,7 @@
  * `burst.static_peak_vs_lb.<trace>` and `burst.ffd_fixed_vs_lb.<trace>`.
  * Targets: cost within 10 % of the bound; p95 wait ≤ boot time + two decision intervals.
  *
- * Four more figures explain the gap:
+ * Five more figures explain the gap:
  * - `burst.np_bound_vs_lb.<trace>`: the same bound when no task may move once started
  *   (bench/np-bound.ts, a linear program solved with HiGHS) over (c): how much of kumo's
  *   gap a policy pays just for not moving work — the rest is what it does not know of
@@ -31,6 +31,9 @@
  * - `burst.spend_while_base_fits.<trace>`: the share of kumo's burst money spent while the
  *   trace's demand fits the base pools — burst machines finishing work they took at a
  *   peak — with how busy base and burst machines are at heavy demand (in its note);
+ * - `burst.burst_vcpu_h_vs_bound.<trace>`: the vCPU-hours kumo runs on burst machines over
+ *   the bound's demand beyond the base pools, and how many of them ran while the base
+ *   pools had room free (work a policy that moved tasks could have brought back);
  * - `burst.restartable_vs_lb.<trace>`: kumo when the trace's tasks are restartable and
  *   consolidation acts ({@link RESTARTABLE_CONSOLIDATION}): tasks younger than five
  *   minutes move off burst machines into free room, so the machines go early.
@@ -141,21 +144,36 @@ function spendByDemand(
   rows: readonly TraceRow[],
   base: Record<(typeof BOUND_DIMENSIONS)[number], number>,
   heavyCpus: number,
-): { whileFitsShare: number; heavyBaseBusy: number; heavyBurstBusy: number } {
+): {
+  whileFitsShare: number;
+  heavyBaseBusy: number;
+  heavyBurstBusy: number;
+  vcpuH: { burst: number; over: number; baseFree: number; baseFreeWhileFits: number };
+} {
   const steps = [...overBaseSteps(rows, base)];
   let k = 0;
   let fits = 0;
   let total = 0;
   const heavy = { base: 0, baseCap: 0, burst: 0, burstCap: 0 };
+  // vCPU-seconds: run on burst machines; the bound's demand beyond the base pools; run on
+  // burst machines while the base pools had that much room free (and of that, while the
+  // trace's demand fit the base pools).
+  const vcpuS = { burst: 0, over: 0, baseFree: 0, baseFreeWhileFits: 0 };
   for (let i = 1; i < report.series.length; i++) {
     const from = report.series[i - 1]!;
     while (k + 1 < steps.length && steps[k + 1]!.t <= from.t) k++;
     const over = steps[k]!.t <= from.t ? steps[k]!.over : undefined;
     const usd = report.series[i]!.burstCostUsd - from.burstCostUsd;
     total += usd;
-    if (over === undefined || (over.cpus === 0 && over.memoryMiB === 0 && over.gpus === 0))
+    const dt = report.series[i]!.t - from.t;
+    const movable = Math.min(Math.max(0, from.baseCpus - from.baseUsedCpus), from.burstUsedCpus);
+    vcpuS.burst += from.burstUsedCpus * dt;
+    vcpuS.over += (over?.cpus ?? 0) * dt;
+    vcpuS.baseFree += movable * dt;
+    if (over === undefined || (over.cpus === 0 && over.memoryMiB === 0 && over.gpus === 0)) {
       fits += usd;
-    else if (over.cpus >= heavyCpus) {
+      vcpuS.baseFreeWhileFits += movable * dt;
+    } else if (over.cpus >= heavyCpus) {
       heavy.base += from.baseUsedCpus;
       heavy.baseCap += from.baseCpus;
       heavy.burst += from.burstUsedCpus;
@@ -166,6 +184,12 @@ function spendByDemand(
     whileFitsShare: total > 0 ? fits / total : 0,
     heavyBaseBusy: heavy.baseCap > 0 ? heavy.base / heavy.baseCap : 0,
     heavyBurstBusy: heavy.burstCap > 0 ? heavy.burst / heavy.burstCap : 0,
+    vcpuH: {
+      burst: vcpuS.burst / 3600,
+      over: vcpuS.over / 3600,
+      baseFree: vcpuS.baseFree / 3600,
+      baseFreeWhileFits: vcpuS.baseFreeWhileFits / 3600,
+    },
   };
 }
 
@@ -190,7 +214,7 @@ function run(
   file: SpecFile,
   trace: string,
   rows: readonly TraceRow[],
-  extra: { policy?: BurstPolicy; packing?: 'ffd'; restartable?: boolean } = {},
+  extra: { policy?: BurstPolicy; packing?: 'ffd'; restartable?: boolean; sampleMs?: number } = {},
 ): Promise<SimulationReport> {
   return simulate({
     name: file.name,
@@ -214,7 +238,8 @@ function traceBench(trace: (typeof TRACES)[number]): Bench {
         targets: policy.targets.map((t) => ({ ...t, sizes: [FIXED_SIZE, GPU_SIZE] })),
       });
 
-      const kumo = await run(file, trace, rows);
+      // Samples every 5 s: the vCPU-hour split below is read from them.
+      const kumo = await run(file, trace, rows, { sampleMs: 5_000 });
       const ffd = await run(file, trace, rows, { policy: fixed, packing: 'ffd' });
       const restartable = await run(file, trace, rows, {
         restartable: true,
@@ -276,6 +301,12 @@ function traceBench(trace: (typeof TRACES)[number]): Bench {
           value: round(100 * when.whileFitsShare, 1),
           unit: '%',
           note: `kumo's burst money spent while the trace's demand fits the base pools; while demand beyond them is ≥ ${HEAVY_CPUS} vCPU, base machines are ${round(100 * when.heavyBaseBusy, 1)} % busy and burst machines ${round(100 * when.heavyBurstBusy, 1)} % (by vCPU)`,
+        },
+        {
+          name: `burst.burst_vcpu_h_vs_bound.${trace}`,
+          value: round(when.vcpuH.burst / when.vcpuH.over, 3),
+          unit: '×',
+          note: `vCPU-hours kumo runs on burst machines (${round(when.vcpuH.burst, 1)}) over the bound's demand beyond the base pools (${round(when.vcpuH.over, 1)}); ${round(when.vcpuH.baseFree, 1)} of them ran while the base pools had that much room free — ${round(when.vcpuH.baseFreeWhileFits, 1)} while the trace's demand fit the base pools, the rest while it did not (tasks started on burst machines at a peak outlast base tasks)`,
         },
         {
           name: `burst.restartable_vs_lb.${trace}`,
