@@ -8,3 +8,6 @@ export * from './core/index.js';
 export * from './logical-dc/index.js';
 export * from './scheduler/index.js';
 export * from './gateway/index.js';
+// The providers a spec file declares, built as the CLI builds them (sim clouds keep
+// their state beside the spec's), so SDK code and `kumo` commands see the same clouds.
+export { buildProviders } from './cli/spec-loader.js';

@@ -76,8 +76,20 @@ export interface LoadedDatacenter {
 }
 
 /**
- * Builds every provider the file declares; a provider's own validation errors are
- * placed at their line in the file, all of them listed at once.
+ * Builds every provider the file declares, as every `kumo` command does (a sim keeps
+ * its cloud in `sim-<name>.json` beside the state database, so separate processes see
+ * the same machines); a provider's own validation errors are placed at their line in
+ * the file, all of them listed at once.
+ *
+ * @example
+ * ```ts
+ * const file = loadSpecFile('examples/burst.yaml');
+ * const dc = new LogicalDatacenter({
+ *   name: file.name,
+ *   store: sqliteStore(file.statePath),
+ *   providers: await buildProviders(file),
+ * });
+ * ```
  */
 export async function buildProviders(file: SpecFile): Promise<Record<string, Provider>> {
   const issues: Issue[] = [];

@@ -214,20 +214,40 @@ describe('kumo datacenter commands on sim', () => {
   });
 
   it('apply ends non-zero with a summary when a step fails, having done the others', async () => {
+    // The cloud refuses at apply what no plan can know: onprem has a 16-vCPU quota.
     const broken = spec(
       3,
-      `  gpu:\n    provider: cloud\n    count: 1\n    machine: { size: no-such-size, image: ubuntu-22.04 }\n  extra:\n    provider: onprem\n    count: 1\n    machine: { resources: { cpus: 1, memoryMiB: 1024 }, image: ubuntu-22.04 }\n`,
-    );
+      `  big:\n    provider: onprem\n    count: 1\n    machine: { resources: { cpus: 32, memoryMiB: 65536 }, image: ubuntu-22.04 }\n  extra:\n    provider: onprem\n    count: 1\n    machine: { resources: { cpus: 1, memoryMiB: 1024 }, image: ubuntu-22.04 }\n`,
+    ).replace('    seed: 1\n', '    seed: 1\n    quota: { cpus: 16 }\n');
     writeFileSync(file, broken);
     const r = await kumo('apply', '-f', file, '--yes');
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('Apply finished with 1 failure(s): 1 created');
-    expect(r.stdout).toContain(
-      'failed: + gpu: 1 machine(s) on cloud (size no-such-size, ubuntu-22.04)',
-    );
-    expect(r.stdout).toContain('ValidationError: unknown size "no-such-size"');
+    expect(r.stdout).toContain('failed: + big: 1 machine(s) on onprem (32 vCPU, 65536 MiB');
+    expect(r.stdout).toContain('QuotaExceeded: vCPU quota of 16 would be exceeded');
     writeFileSync(file, spec(3));
     expect((await kumo('apply', '-f', file, '--yes')).code).toBe(0);
+  });
+
+  it('apply refuses a spec no size or image can run, before changing anything (exit 2)', async () => {
+    writeFileSync(file, spec(3));
+    expect((await kumo('apply', '-f', file, '--yes')).code).toBe(0);
+    const before = (await kumo('machines', '-f', file, '--json')).stdout;
+    writeFileSync(
+      file,
+      spec(
+        4,
+        `  gpu:\n    provider: cloud\n    count: 1\n    machine: { size: no-such-size, image: ubuntu-22.04 }\n`,
+      ),
+    );
+    const r = await kumo('apply', '-f', file, '--yes');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /kumo\.yaml:\d+:\d+ pools\.gpu\.machine\.size: unknown size "no-such-size"/,
+    );
+    expect(r.stdout).toBe('');
+    expect((await kumo('machines', '-f', file, '--json')).stdout).toBe(before);
+    writeFileSync(file, spec(3));
   });
 
   it('a bad spec file exits 2 naming file, line, column, field and reason', async () => {

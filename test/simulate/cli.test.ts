@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BurstEvent } from '../../src/logical-dc/index.js';
 import { TRACE_HEADER, type SimulationReport } from '../../src/logical-dc/simulate/index.js';
 import { runCli } from '../cli/run-cli.js';
+import { startCli } from '../cli/cli-bundle.js';
 import { loadSpecFile } from '../../src/logical-dc/index.js';
 import { EXAMPLE, tracePath } from './helpers.js';
 import { itKeepsTheBurstInvariants } from './invariants.js';
@@ -221,5 +222,27 @@ describe('kumo simulate --json', () => {
       /bad-size\.yaml:\d+:\d+ burst\.targets\.0\.sizes\.0: size "t3\.nano" is not offered by cloud-a/,
     );
     expect(stdout).toBe('');
+  });
+});
+
+describe('kumo simulate -v piped into a reader that stops early (| head)', () => {
+  it('finishes the simulation and writes its report, without an EPIPE error', async () => {
+    const out = join(dir, 'piped');
+    let closed = false;
+    const { done } = await startCli(
+      ['simulate', '-f', EXAMPLE, '--trace', tracePath('spiky'), '--out', out, '-v'],
+      {
+        onLine: (_line, child) => {
+          if (closed) return;
+          closed = true;
+          child.stdout?.destroy();
+        },
+      },
+    );
+    const run = await done;
+    expect(closed).toBe(true);
+    expect(run.stderr).not.toMatch(/EPIPE/);
+    expect(run.code).toBe(0);
+    expect(existsSync(join(out, 'report.json'))).toBe(true);
   });
 });

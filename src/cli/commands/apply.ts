@@ -12,6 +12,7 @@ import {
   type ApplyFlags,
 } from '../dc-command.js';
 import { EXIT } from '../output.js';
+import { machineProblems } from '../plan-check.js';
 import { progressMode, progressPrinter } from '../progress.js';
 import { loadDatacenter, rememberSpec } from '../spec-loader.js';
 
@@ -59,9 +60,13 @@ export function registerApply(program: Command): void {
                 await dc.apply(readPlanFile(planFile) as Parameters<typeof dc.apply>[0], options),
               );
             }
+            // Sizes and images are checked as plan checks them, before anything changes:
+            // a spec no cloud can run is bad input (exit 2), not a half-done apply.
+            const plan = await dc.plan(file.spec, options);
+            const problems = await machineProblems(plan, dc.providers);
+            if (problems.length > 0) throw file.error(problems);
             if (opts.yes !== true) {
               // Interactive: show the plan, ask, then apply exactly what was shown.
-              const plan = await dc.plan(file.spec, options);
               process.stdout.write(`${formatPlan(plan)}\n`);
               if (isEmptyPlan(plan)) return undefined;
               if (!(await confirm('Apply these changes?', false, 'apply'))) {
@@ -71,6 +76,8 @@ export function registerApply(program: Command): void {
               dc.events.on(printer.listener);
               return remember(await dc.apply(plan, options));
             }
+            // The spec, not the plan just checked: apply plans again under the state's
+            // lock, so a run that started meanwhile is not mistaken for a stale plan.
             dc.events.on(printer.listener);
             return remember(await dc.apply(file.spec, options));
           },
