@@ -11,6 +11,11 @@ export function progressMode(json: boolean | undefined): ProgressMode {
   return process.stderr.isTTY === true && process.env['CI'] === undefined ? 'tty' : 'lines';
 }
 
+/** "web on cloud", or "orphan on cloud" for a machine of no pool (its pool is `(orphan)`). */
+function where(pool: string, provider: string): string {
+  return `${pool === '(orphan)' ? 'orphan' : pool} on ${provider}`;
+}
+
 /** The line printed for an event in `lines` mode (undefined: not worth a line). */
 export function eventLine(e: DatacenterEvent): string | undefined {
   switch (e.type) {
@@ -21,7 +26,7 @@ export function eventLine(e: DatacenterEvent): string | undefined {
     case 'refresh.finished':
       return `refresh  ${e.machines} machine(s) seen, ${e.drift} drifted, ${e.orphans} orphan(s)`;
     case 'drift':
-      return `drift    ${e.item.id} (${e.item.pool} on ${e.item.provider}) ${e.item.kind}: ${e.item.detail}`;
+      return `drift    ${e.item.id} (${where(e.item.pool, e.item.provider)}) ${e.item.kind}: ${e.item.detail}`;
     case 'orphan':
       return `orphan   ${e.machine.id} on ${e.machine.provider} (${e.machine.providerId})`;
     case 'apply.started':
@@ -35,15 +40,15 @@ export function eventLine(e: DatacenterEvent): string | undefined {
     case 'network.deleted':
       return `network  ${e.name} on ${e.provider} deleted`;
     case 'machine.created':
-      return `created  ${e.machine.id} (${e.pool} on ${e.machine.provider}, ${e.machine.size}, ${e.machine.zone}, ${e.machine.state})`;
+      return `created  ${e.machine.id} (${where(e.pool, e.machine.provider)}, ${e.machine.size}, ${e.machine.zone}, ${e.machine.state})`;
     case 'machine.started':
-      return `started  ${e.machine.id} (${e.pool} on ${e.machine.provider})`;
+      return `started  ${e.machine.id} (${where(e.pool, e.machine.provider)})`;
     case 'machine.deleting':
-      return `deleting ${e.id} (${e.pool} on ${e.provider}): ${e.reason}`;
+      return `deleting ${e.id} (${where(e.pool, e.provider)}): ${e.reason}`;
     case 'machine.deleted':
-      return `deleted  ${e.id} (${e.pool} on ${e.provider})`;
+      return `deleted  ${e.id} (${where(e.pool, e.provider)})`;
     case 'machine.lost':
-      return `lost     ${e.id} (${e.pool} on ${e.provider}): ${e.reason}`;
+      return `lost     ${e.id} (${where(e.pool, e.provider)}): ${e.reason}`;
     case 'machine.adopted':
       return `adopted  ${e.machine.id} into pool ${e.pool}`;
     case 'step.failed':
@@ -84,7 +89,13 @@ export function progressPrinter(mode: ProgressMode): {
   let failed = 0;
   let shown = false;
   const draw = (): void => {
-    const text = `create ${bar(created, creates)}   delete ${bar(deleted, deletes)}${failed ? `   ${failed} failed` : ''}`;
+    // Only the kinds of work this run has: an apply that deletes nothing shows no delete bar.
+    const bars = [
+      ...(creates > 0 ? [`create ${bar(created, creates)}`] : []),
+      ...(deletes > 0 ? [`delete ${bar(deleted, deletes)}`] : []),
+      ...(failed ? [`${failed} failed`] : []),
+    ];
+    const text = bars.join('   ');
     process.stderr.write(`\r\x1b[2K${text}`);
     shown = true;
   };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { progressMode, progressPrinter } from '../../src/cli/progress.js';
+import { eventLine, progressMode, progressPrinter } from '../../src/cli/progress.js';
 import { LogicalDatacenter, memoryStore } from '../../src/logical-dc/index.js';
 import { sim } from '../../src/providers/sim/index.js';
 
@@ -48,8 +48,9 @@ describe('apply progress', () => {
     const { out, err } = await applyShown('tty');
     expect(out).toBe('');
     const frames = err.split('\r\x1b[2K').filter((f) => f !== '');
-    expect(frames[0]).toMatch(/^create \[\.{30}\] 0\/5 {3}delete \[#{30}\] 0\/0$/);
-    expect(frames.at(-1)).toBe(`create [${'#'.repeat(30)}] 5/5   delete [${'#'.repeat(30)}] 0/0\n`);
+    // Nothing to delete: no delete bar.
+    expect(frames[0]).toMatch(/^create \[\.{30}\] 0\/5$/);
+    expect(frames.at(-1)).toBe(`create [${'#'.repeat(30)}] 5/5\n`);
   });
 
   it('prints one plain line per event when not on a terminal', async () => {
@@ -88,5 +89,19 @@ describe('apply progress', () => {
       if (saved === undefined) Reflect.deleteProperty(process.stderr, 'isTTY');
       else Object.defineProperty(process.stderr, 'isTTY', saved);
     }
+  });
+});
+
+describe('event lines', () => {
+  it('call a machine of no pool an orphan, in plain words', () => {
+    expect(
+      eventLine({
+        type: 'machine.deleting',
+        id: 'web-1',
+        pool: '(orphan)',
+        provider: 'cloud',
+        reason: 'orphan (--prune)',
+      }),
+    ).toBe('deleting web-1 (orphan on cloud): orphan (--prune)');
   });
 });

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ValidationError } from '../../core/index.js';
 import { createGateway } from '../../gateway/index.js';
 import { addDcOptions, positiveInt, type DcOptions } from '../dc-command.js';
@@ -30,10 +30,12 @@ export function registerServe(program: Command): void {
     .description(
       'serve the OpenStack-compatible gateway (Keystone, Nova, Neutron, Glance) over the datacenter',
     )
-    .option('--listen <host:port>', 'address to listen on', parseListen, {
-      host: '127.0.0.1',
-      port: 5000,
-    })
+    .addOption(
+      new Option('--listen <host:port>', 'address to listen on')
+        .argParser(parseListen)
+        // Shown as typed, not as the parsed object.
+        .default({ host: '127.0.0.1', port: 5000 }, '127.0.0.1:5000'),
+    )
     .option(
       '--token-ttl <seconds>',
       'token lifetime (default: gateway.tokenTtlSeconds, else 3600)',
