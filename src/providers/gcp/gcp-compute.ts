@@ -288,7 +288,12 @@ export class ComputeApi {
     request: Req,
     signal?: AbortSignal,
   ): Promise<[string, Scoped][]> {
-    await client.initialize();
+    // Initializing reads the credentials: none found is an AuthError, as in any call.
+    try {
+      await client.initialize();
+    } catch (err) {
+      throw toKumoError(err, this.#deps.provider, context);
+    }
     const fn = client.innerApiCalls['aggregatedList'] as AggregatedFn<Req, Scoped> | undefined;
     if (fn === undefined)
       throw new ProviderError(`${context}: this client has no aggregatedList`, {
@@ -405,6 +410,9 @@ export class ComputeApi {
     const clients = [...this.#clients.values()];
     this.#clients.clear();
     this.#auth = undefined;
-    await Promise.all(clients.map((c) => c.close()));
+    // A client that never connected (no credentials found, say) fails its close with
+    // the same error its first call already reported: closing must not replace that
+    // error (an AuthError, exit 3) with the library's bare one.
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   }
 }

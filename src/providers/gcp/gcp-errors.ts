@@ -238,9 +238,10 @@ export function toKumoError(err: unknown, provider: string, context: string): Ku
       cause: { code, message },
     });
   // NOTE: google-auth-library throws plain Errors when no credentials can be found
-  // (no GOOGLE_APPLICATION_CREDENTIALS, no gcloud ADC file, no metadata server).
+  // (no GOOGLE_APPLICATION_CREDENTIALS, no gcloud ADC file, no metadata server), and
+  // when they name no project and the `project` option is not set.
   if (
-    /default credentials|could not load the default|invalid_grant|invalid_client|unauthorized_client|No access, refresh token|private key/i.test(
+    /default credentials|could not load the default|unable to detect a project id|invalid_grant|invalid_client|unauthorized_client|No access, refresh token|private key/i.test(
       message,
     )
   )

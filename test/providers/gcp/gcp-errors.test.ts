@@ -121,6 +121,17 @@ describe('transport errors', () => {
     );
     expect(err.code).toBe('AuthError');
   });
+
+  it('reports a project no credentials name (and no option set) as AuthError', () => {
+    const err = toKumoError(
+      new Error(
+        'Unable to detect a Project Id in the current environment. \nTo learn more about authentication and Google APIs, visit: \nhttps://cloud.google.com/docs/authentication/getting-started',
+      ),
+      'gcp',
+      'finding the project (set the `project` option)',
+    );
+    expect(err.code).toBe('AuthError');
+  });
 });
 
 describe('errors inside DONE operations', () => {

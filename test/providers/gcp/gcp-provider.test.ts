@@ -7,8 +7,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TAG_KEY } from '../../../src/core/index.js';
+import { main } from '../../../src/cli/main.js';
 import { gcp, type GcpOptions } from '../../../src/providers/gcp/index.js';
 import type { GceFake } from '../../fakes/gce/index.js';
 import { harness, providerOn, type Harness } from './helpers.js';
@@ -715,6 +716,64 @@ describe('credentials', () => {
         aud: 'https://compute.googleapis.com/',
       }),
     ]);
+  });
+
+  describe('with none to be found (no GOOGLE_APPLICATION_CREDENTIALS, no gcloud file, no metadata server)', () => {
+    beforeEach(() => {
+      vi.stubEnv('HOME', mkdtempSync(join(tmpdir(), 'kumo-gcp-home-')));
+      vi.stubEnv('GOOGLE_APPLICATION_CREDENTIALS', undefined);
+      vi.stubEnv('CLOUDSDK_CONFIG', undefined);
+      vi.stubEnv('GOOGLE_CLOUD_PROJECT', undefined);
+      vi.stubEnv('GCLOUD_PROJECT', undefined);
+      // The library would otherwise probe the metadata server (nock refuses it anyway).
+      vi.stubEnv('METADATA_SERVER_DETECTION', 'none');
+    });
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    it('listing machines is an AuthError (exit 3), not a bare library error', async () => {
+      const p = gcp({ project: 'kumo-test', region: 'us-central1' });
+      extra.push(p);
+      expect(await caught(p.listMachines())).toMatchObject({
+        code: 'AuthError',
+        provider: 'gcp',
+        message: expect.stringContaining('Could not load the default credentials') as string,
+      });
+    });
+
+    it('kumo plan on a spec with a gcp provider exits 3 (credentials), not 1', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kumo-gcp-cli-'));
+      const spec = join(dir, 'kumo.yaml');
+      writeFileSync(
+        spec,
+        'name: gcp-nocreds\nproviders:\n  cloud: { kind: gcp, project: kumo-test, region: us-central1 }\npools:\n  web:\n    provider: cloud\n    count: 1\n    machine: { size: e2-small, image: debian-12 }\n',
+      );
+      let stderr = '';
+      const err = vi
+        .spyOn(process.stderr, 'write')
+        .mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+      const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        expect(await main(['plan', '-f', spec])).toBe(3);
+      } finally {
+        err.mockRestore();
+        out.mockRestore();
+        process.exitCode = undefined;
+      }
+      expect(stderr).toContain('Could not load the default credentials');
+    });
+
+    it('finding the project is an AuthError that says to set it', async () => {
+      const p = gcp({ region: 'us-central1' });
+      extra.push(p);
+      expect(await caught(p.listMachines())).toMatchObject({
+        code: 'AuthError',
+        message: expect.stringMatching(
+          /^finding the project \(set the `project` option\): Unable to detect a Project Id/,
+        ) as string,
+      });
+    });
   });
 
   it('reads user credentials from a file in the gcloud ADC format and refreshes them at the token endpoint', async () => {
