@@ -304,7 +304,7 @@ function traceBench(trace: (typeof TRACES)[number]): Bench {
         },
         {
           name: `burst.burst_vcpu_h_vs_bound.${trace}`,
-          value: round(when.vcpuH.burst / when.vcpuH.over, 3),
+          value: when.vcpuH.over > 0 ? round(when.vcpuH.burst / when.vcpuH.over, 3) : 0,
           unit: '×',
           note: `vCPU-hours kumo runs on burst machines (${round(when.vcpuH.burst, 1)}) over the bound's demand beyond the base pools (${round(when.vcpuH.over, 1)}); ${round(when.vcpuH.baseFree, 1)} of them ran while the base pools had that much room free — ${round(when.vcpuH.baseFreeWhileFits, 1)} while the trace's demand fit the base pools, the rest while it did not (tasks started on burst machines at a peak outlast base tasks)`,
         },

@@ -58,7 +58,9 @@ export const PROVIDER_KINDS: Readonly<Record<string, ProviderKind>> = {
   ),
   baremetal: kind(
     async () => (await import('../providers/baremetal/index.js')).baremetal,
-    BaremetalOptionsSchema,
+    // Before the transform that reads `passwordEnv` secrets: checking a file must not
+    // need the environment a build of the provider needs.
+    BaremetalOptionsSchema.in,
   ),
 };
 

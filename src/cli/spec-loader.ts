@@ -92,18 +92,19 @@ export interface LoadedDatacenter {
  * ```
  */
 export async function buildProviders(file: SpecFile): Promise<Record<string, Provider>> {
-  const issues: Issue[] = [];
+  // Settings first, all providers at once (as `loadSpec` does for the CLI), so SDK
+  // callers that read the file with plain `loadSpecFile` get the same problems.
+  const issues: Issue[] = Object.entries(file.providers).flatMap(([name, decl]) =>
+    checkProviderSettings(decl.kind, decl.settings, name).map((i) => {
+      const path = i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`;
+      return { path, message: i.message, ...(i.atKey === true ? file.locate(path, true) : {}) };
+    }),
+  );
+  if (issues.length > 0) throw file.error(issues);
   const providers: Record<string, Provider> = {};
   const stateDir = dirname(file.statePath);
   for (const [name, decl] of Object.entries(file.providers)) {
-    const kind = PROVIDER_KINDS[decl.kind];
-    if (kind === undefined) {
-      issues.push({
-        path: `providers.${name}.kind`,
-        message: `unknown provider kind "${decl.kind}"; known: ${Object.keys(PROVIDER_KINDS).join(', ')}`,
-      });
-      continue;
-    }
+    const kind = PROVIDER_KINDS[decl.kind]!;
     const settings: Record<string, unknown> = { ...decl.settings, name };
     for (const key of kind.pathSettings)
       if (typeof settings[key] === 'string')
@@ -115,25 +116,15 @@ export async function buildProviders(file: SpecFile): Promise<Record<string, Pro
       const factory = await kind.load();
       providers[name] = factory(settings);
     } catch (err) {
+      // What only a build can find (an unset passwordEnv, a cloud missing from
+      // clouds.yaml) is placed in the file like the rest.
       if (!isKumoError(err) || !(err instanceof ValidationError)) throw err;
       const own = err.issues.length > 0 ? err.issues : [{ path: '(root)', message: err.message }];
-      for (const raw of own) {
-        // zod names an unknown key only in its message; point at the key itself.
-        const key = /^Unrecognized keys?: "([^"]+)"/.exec(raw.message)?.[1];
-        const i =
-          key === undefined
-            ? raw
-            : {
-                path: raw.path === '(root)' ? key : `${raw.path}.${key}`,
-                message: `unknown setting "${key}" for kind ${decl.kind}`,
-              };
-        const path = i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`;
+      for (const i of own)
         issues.push({
-          path,
+          path: i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`,
           message: i.message,
-          ...(key === undefined ? {} : file.locate(path, true)),
         });
-      }
     }
   }
   if (issues.length > 0) throw file.error(issues);

@@ -58,12 +58,12 @@ export function withRetries<P extends Provider>(
         typeof last === 'object' && last !== null && 'signal' in last
           ? (last as { signal?: AbortSignal }).signal
           : undefined;
-      // Every kumo error out of a provider names it, whichever method found the problem.
       return retry(() => original.apply(provider, args), {
         ...retryOptions,
         ...(signal === undefined ? {} : { signal }),
         onRetry: (info) => onRetry?.({ provider: provider.name, method, ...info }),
       }).catch((err: unknown) => {
+        // Every kumo error out of a provider names it, whichever method found the problem.
         throw withProvider(err, provider.name);
       });
     });

@@ -433,7 +433,12 @@ export function parseSpecText(text: string, file: string, options: SpecFileOptio
       if (!seen.has(`${i.path}\u0000${i.message}`)) issues.push(i);
     // A field the file's own rules refuse (an inline secret) is not also an unknown setting.
     const refused = new Set(issues.map((i) => i.path));
-    throw error([...issues, ...providerIssues.filter((i) => !refused.has(i.path))]);
+    throw error([
+      ...issues,
+      ...providerIssues.filter(
+        (i) => !(refused.has(i.path) && i.message.startsWith('unknown setting')),
+      ),
+    ]);
   }
   if (providerIssues.length > 0) throw error(providerIssues);
   const { name, state, providers, pools, networks, labels, burst, gateway } = parsed.data;

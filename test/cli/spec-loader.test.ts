@@ -1,8 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkProviderSettings } from '../../src/cli/provider-kinds.js';
-import { loadSpec } from '../../src/cli/spec-loader.js';
+import { buildProviders, loadSpec } from '../../src/cli/spec-loader.js';
+import { loadSpecFile } from '../../src/logical-dc/index.js';
+import { caught } from '../support/caught.js';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
 
@@ -29,5 +32,48 @@ describe('provider settings checked with the spec file', () => {
       { path: 'seed', message: 'Invalid input: expected number, received string' },
       { path: 'sede', message: 'unknown setting "sede" for kind sim', atKey: true },
     ]);
+  });
+
+  it('needs no secret from the environment to check a file; building the provider does', async () => {
+    vi.stubEnv('KUMO_TEST_BMC_PASSWORD', undefined);
+    const spec = join(mkdtempSync(join(tmpdir(), 'kumo-spec-')), 'kumo.yaml');
+    writeFileSync(
+      spec,
+      [
+        'name: bm-secrets',
+        'providers:',
+        '  onprem: { kind: sim }',
+        '  metal:',
+        '    kind: baremetal',
+        '    endpoint: http://127.0.0.1:6385',
+        '    auth: { type: basic, username: ops, passwordEnv: KUMO_TEST_BMC_PASSWORD }',
+        'pools: {}',
+        '',
+      ].join('\n'),
+    );
+    try {
+      const file = loadSpec(spec);
+      expect(await caught(buildProviders(file))).toMatchObject({
+        code: 'ValidationError',
+        issues: [
+          {
+            path: expect.stringMatching(/^providers\.metal/) as string,
+            message: expect.stringContaining('KUMO_TEST_BMC_PASSWORD') as string,
+          },
+        ],
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('checks settings in buildProviders too, for SDK callers that read the file with loadSpecFile', async () => {
+    const spec = join(mkdtempSync(join(tmpdir(), 'kumo-spec-')), 'kumo.yaml');
+    writeFileSync(spec, 'name: sdk\nproviders:\n  cloud: { kind: sim, sede: 1 }\npools: {}\n');
+    expect(await caught(buildProviders(loadSpecFile(spec)))).toMatchObject({
+      issues: [
+        { path: 'providers.cloud.sede', message: 'unknown setting "sede" for kind sim', line: 3 },
+      ],
+    });
   });
 });

@@ -326,8 +326,10 @@ export class NovaClient {
     }
   }
 
-  /** Zones that are available now. */
-  async availabilityZones(signal?: AbortSignal): Promise<string[]> {
+  /** Every zone Nova lists, and whether it is available now. */
+  async availabilityZones(
+    signal?: AbortSignal,
+  ): Promise<{ readonly name: string; readonly available: boolean }[]> {
     const client = await this.#ready(signal);
     const body = await client.get('/os-availability-zone', {
       schema: z.object({
@@ -340,8 +342,9 @@ export class NovaClient {
       }),
       ...(signal === undefined ? {} : { signal }),
     });
-    return body.availabilityZoneInfo
-      .filter((z) => z.zoneState?.available !== false)
-      .map((z) => z.zoneName);
+    return body.availabilityZoneInfo.map((z) => ({
+      name: z.zoneName,
+      available: z.zoneState?.available !== false,
+    }));
   }
 }

@@ -218,13 +218,19 @@ export function toMachine(
 }
 
 /**
- * Sizes from nodes: one per resource class, whose resources are what every node of
- * the class has at least (so anything that fits the size fits any node), with
- * `available` = nodes free now.
+ * Why kumo does not offer `node` as part of a size — not in service, or without the
+ * provider's required traits — or `undefined` when it does.
  */
+function whyNotOffered(node: IronicNode, requiredTraits: readonly string[]): string | undefined {
+  if (!IN_SERVICE.has(node.provision_state ?? ''))
+    return `is ${node.provision_state ?? 'in no provision state'}`;
+  if (!hasTraits(node, requiredTraits)) return 'lacks the required traits';
+  return undefined;
+}
+
 /**
- * Why the nodes of resource class `rc` are not sizes kumo offers (not in service, or
- * without the provider's required traits), one phrase a node; empty when none are.
+ * Why the nodes of resource class `rc` are not sizes kumo offers, one phrase a node;
+ * empty when none are.
  */
 export function unofferedNodes(
   nodes: readonly IronicNode[],
@@ -234,22 +240,23 @@ export function unofferedNodes(
   return nodes
     .filter((n) => resourceClassOf(n, context.defaultResourceClass) === rc)
     .flatMap((n) => {
-      const name = n.name ?? n.uuid;
-      if (!IN_SERVICE.has(n.provision_state ?? ''))
-        return [`${name} is ${n.provision_state ?? 'in no provision state'}`];
-      if (!hasTraits(n, context.requiredTraits)) return [`${name} lacks the required traits`];
-      return [];
+      const why = whyNotOffered(n, context.requiredTraits);
+      return why === undefined ? [] : [`${n.name ?? n.uuid} ${why}`];
     });
 }
 
+/**
+ * Sizes from nodes: one per resource class, whose resources are what every node of
+ * the class has at least (so anything that fits the size fits any node), with
+ * `available` = nodes free now.
+ */
 export function toSizes(
   nodes: readonly IronicNode[],
   context: MapContext & { requiredTraits: readonly string[] },
 ): Size[] {
   const classes = new Map<string, IronicNode[]>();
   for (const node of nodes) {
-    if (!IN_SERVICE.has(node.provision_state ?? '') || !hasTraits(node, context.requiredTraits))
-      continue;
+    if (whyNotOffered(node, context.requiredTraits) !== undefined) continue;
     const rc = resourceClassOf(node, context.defaultResourceClass);
     classes.set(rc, [...(classes.get(rc) ?? []), node]);
   }

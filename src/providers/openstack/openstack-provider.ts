@@ -13,6 +13,7 @@ import {
   CreateMachinesRequestSchema,
   DEFAULT_CAPABILITIES,
   findImageAlias,
+  InsufficientCapacity,
   imageAliasNames,
   machineName,
   machineNamePrefix,
@@ -104,7 +105,8 @@ export class OpenStackProvider implements Provider {
   readonly #poller: BatchPoller<Machine | null>;
   #flavors: { at: number; list: Promise<NovaFlavor[]> } | undefined;
   /** Availability zones; `undefined` in the list when the cloud does not let us list them. */
-  #zones: { at: number; list: Promise<string[] | undefined> } | undefined;
+  #zones:
+    { at: number; list: Promise<{ name: string; available: boolean }[] | undefined> } | undefined;
   readonly #placements = new Map<string, { at: number; value: Promise<Placement> }>();
 
   constructor(config: OpenStackConfig, deps: OpenStackDeps) {
@@ -279,7 +281,7 @@ export class OpenStackProvider implements Provider {
     const existing = await this.#serversOfKey(prefix, request.idempotencyKey, signal);
     const missing = names.filter((n) => !existing.has(n));
     if (missing.length > 0) {
-      const size = await this.#chooseSize(spec, signal);
+      const size = await this.#chooseSize(spec, signal, true);
       // The flavor's architecture when the spec names none, as plan checks it.
       const image = await this.resolveImage(spec.image, {
         ...(signal === undefined ? {} : { signal }),
@@ -389,8 +391,9 @@ export class OpenStackProvider implements Provider {
     return out;
   }
 
-  async #chooseSize(spec: SizeChoice, signal?: AbortSignal): Promise<Size> {
-    if (spec.zone !== undefined) await this.#checkZone(spec.zone, signal);
+  /** `creating`: the zone must also be up now (a size choice asks of the catalog only). */
+  async #chooseSize(spec: SizeChoice, signal?: AbortSignal, creating = false): Promise<Size> {
+    if (spec.zone !== undefined) await this.#checkZone(spec.zone, creating, signal);
     const sizes = await this.listSizes(signal === undefined ? {} : { signal });
     if (spec.size !== undefined) {
       const size = sizes.find((s) => s.name === spec.size || s.extra.flavorId === spec.size);
@@ -413,11 +416,12 @@ export class OpenStackProvider implements Provider {
   }
 
   /**
-   * Refuses a zone Nova does not offer now, so plan says so at the line (Nova itself
-   * answers a create in an unknown zone with a bare 400). Clouds whose policy hides
-   * the zone list (403) leave the check to Nova.
+   * Refuses a zone Nova does not have, so plan says so at the line (Nova itself answers
+   * a create in an unknown zone with a bare 400); to a create, a zone Nova lists as down
+   * is out of capacity for now (burst moves on to the next zone). Clouds whose policy
+   * hides the zone list (403) leave the check to Nova.
    */
-  async #checkZone(zone: string, signal?: AbortSignal): Promise<void> {
+  async #checkZone(zone: string, creating: boolean, signal?: AbortSignal): Promise<void> {
     const now = this.#clock.now();
     if (this.#zones === undefined || now - this.#zones.at > FLAVOR_TTL_MS) {
       const list = this.#nova.availabilityZones(signal).catch((error: unknown) => {
@@ -425,12 +429,23 @@ export class OpenStackProvider implements Provider {
         throw toKumoError(error, this.name, 'listing availability zones');
       });
       this.#zones = { at: now, list };
-      list.catch(() => (this.#zones = undefined));
+      // Only this entry: a newer one may have replaced it meanwhile.
+      list.catch(() => {
+        if (this.#zones?.list === list) this.#zones = undefined;
+      });
     }
     const zones = await this.#zones.list;
-    if (zones === undefined || zones.includes(zone)) return;
+    if (zones === undefined) return;
+    const found = zones.find((z) => z.name === zone);
+    if (found !== undefined && (found.available || !creating)) return;
+    if (found !== undefined)
+      throw new InsufficientCapacity(`availability zone "${zone}" is not available now`, {
+        provider: this.name,
+        cause: { code: 'ZoneUnavailable', message: `Nova lists ${zone} as not available` },
+      });
+    const known = zones.map((z) => z.name);
     throw new ValidationError(
-      `unknown availability zone "${zone}"; ${zones.length === 0 ? 'Nova lists no zone available now' : `zones are ${zones.join(', ')}`}`,
+      `unknown availability zone "${zone}"; ${known.length === 0 ? 'Nova lists no zone' : `zones are ${known.join(', ')}`}`,
       {
         provider: this.name,
         issues: [{ path: 'spec.zone', message: 'unknown availability zone' }],

@@ -230,6 +230,35 @@ describe('openstack provider over the wire (nock)', () => {
     expect((await provider.chooseSize({ ...choice, zone: 'nova' })).name).toBe('kumo.small');
   });
 
+  it('sizes for a zone Nova lists as down, but a create there is out of capacity for now', async () => {
+    mockKeystone();
+    mockNovaVersion();
+    mockFlavors();
+    const listed = fixture('nova-os-availability-zone') as {
+      availabilityZoneInfo: Record<string, unknown>[];
+    };
+    nock(NOVA)
+      .get('/v2.1/os-availability-zone')
+      .reply(200, {
+        availabilityZoneInfo: [
+          ...listed.availabilityZoneInfo,
+          { zoneName: 'az2', zoneState: { available: false }, hosts: null },
+        ],
+      });
+    lookup().reply(200, fixture('nova-servers-detail-empty'));
+    const { provider } = mockedProvider();
+    const choice = { resources: { cpus: 1, memoryMiB: 512 }, zone: 'az2' };
+    expect((await provider.chooseSize(choice)).name).toBe('kumo.small');
+    const err = await caught(
+      provider.createMachines({ ...REQUEST, spec: { ...REQUEST.spec, zone: 'az2' } }),
+    );
+    expect(err).toMatchObject({
+      code: 'InsufficientCapacity',
+      message: 'availability zone "az2" is not available now',
+    });
+    expect(nock.pendingMocks().filter((m) => m.startsWith('POST'))).toEqual([]);
+  });
+
   it('leaves the zone to Nova when the cloud does not let its users list zones', async () => {
     mockKeystone();
     mockNovaVersion();
