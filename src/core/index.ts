@@ -15,6 +15,7 @@ export * from './images.js';
 export * from './size-select.js';
 export * from './provider.js';
 export * from './resilience.js';
+export * from './cached.js';
 export * from './model/labels.js';
 export * from './model/resources.js';
 export * from './model/size.js';

@@ -3,9 +3,8 @@
  * (from aliases) and availability zones (from providers and their zones). Read from
  * the providers at most once per TTL.
  */
-import { IMAGE_ALIASES, type Clock, type Size } from '../core/index.js';
+import { cached, IMAGE_ALIASES, type Clock, type Size } from '../core/index.js';
 import type { LogicalDatacenter } from '../logical-dc/logical-datacenter.js';
-import { cached } from './cached.js';
 import { flavorsFromSizes, type Flavor } from './compute/flavors.js';
 import { zonesFromSizes, type Zone } from './compute/zones.js';
 import { imagesFromAliases, type GatewayImage } from './image/images.js';

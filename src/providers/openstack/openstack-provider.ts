@@ -9,6 +9,7 @@
  */
 import {
   BatchPoller,
+  cached,
   Conflict,
   CreateMachinesRequestSchema,
   DEFAULT_CAPABILITIES,
@@ -103,10 +104,11 @@ export class OpenStackProvider implements Provider {
   readonly #neutron: NeutronClient;
   readonly #clock: Clock;
   readonly #poller: BatchPoller<Machine | null>;
-  #flavors: { at: number; list: Promise<NovaFlavor[]> } | undefined;
-  /** Availability zones; `undefined` in the list when the cloud does not let us list them. */
-  #zones:
-    { at: number; list: Promise<{ name: string; available: boolean }[] | undefined> } | undefined;
+  readonly #flavorList: (signal?: AbortSignal) => Promise<NovaFlavor[]>;
+  /** Availability zones; `undefined` when the cloud does not let us list them. */
+  readonly #zoneList: (
+    signal?: AbortSignal,
+  ) => Promise<{ name: string; available: boolean }[] | undefined>;
   readonly #placements = new Map<string, { at: number; value: Promise<Placement> }>();
 
   constructor(config: OpenStackConfig, deps: OpenStackDeps) {
@@ -125,6 +127,22 @@ export class OpenStackProvider implements Provider {
       clock: deps.clock,
       provider: config.name,
     });
+    // Catalogs, read at most once per TTL (200 creates, one lookup).
+    this.#flavorList = cached(
+      (signal?: AbortSignal) =>
+        mapErrors(this.name, 'listing flavors', () => this.#nova.listFlavors(signal)),
+      FLAVOR_TTL_MS,
+      deps.clock,
+    );
+    this.#zoneList = cached(
+      (signal?: AbortSignal) =>
+        this.#nova.availabilityZones(signal).catch((error: unknown) => {
+          if (error instanceof OpenStackApiError && error.status === 403) return undefined;
+          throw toKumoError(error, this.name, 'listing availability zones');
+        }),
+      FLAVOR_TTL_MS,
+      deps.clock,
+    );
   }
 
   // --- sizes and images -------------------------------------------------------------
@@ -134,16 +152,6 @@ export class OpenStackProvider implements Provider {
     return flavors
       .filter((f) => f['OS-FLV-DISABLED:disabled'] !== true)
       .map((f) => flavorToSize(f, this.name));
-  }
-
-  #flavorList(signal?: AbortSignal): Promise<NovaFlavor[]> {
-    const now = this.#clock.now();
-    if (this.#flavors === undefined || now - this.#flavors.at > FLAVOR_TTL_MS) {
-      const list = mapErrors(this.name, 'listing flavors', () => this.#nova.listFlavors(signal));
-      this.#flavors = { at: now, list };
-      list.catch(() => (this.#flavors = undefined));
-    }
-    return this.#flavors.list;
   }
 
   async chooseSize(choice: SizeChoiceInput, options: CallOptions = {}): Promise<Size> {
@@ -422,35 +430,24 @@ export class OpenStackProvider implements Provider {
    * hides the zone list (403) leave the check to Nova.
    */
   async #checkZone(zone: string, creating: boolean, signal?: AbortSignal): Promise<void> {
-    const now = this.#clock.now();
-    if (this.#zones === undefined || now - this.#zones.at > FLAVOR_TTL_MS) {
-      const list = this.#nova.availabilityZones(signal).catch((error: unknown) => {
-        if (error instanceof OpenStackApiError && error.status === 403) return undefined;
-        throw toKumoError(error, this.name, 'listing availability zones');
-      });
-      this.#zones = { at: now, list };
-      // Only this entry: a newer one may have replaced it meanwhile.
-      list.catch(() => {
-        if (this.#zones?.list === list) this.#zones = undefined;
-      });
-    }
-    const zones = await this.#zones.list;
+    const zones = await this.#zoneList(signal);
     if (zones === undefined) return;
     const found = zones.find((z) => z.name === zone);
-    if (found !== undefined && (found.available || !creating)) return;
-    if (found !== undefined)
+    if (found === undefined) {
+      const known = zones.map((z) => z.name);
+      throw new ValidationError(
+        `unknown availability zone "${zone}"; ${known.length === 0 ? 'Nova lists no zone' : `zones are ${known.join(', ')}`}`,
+        {
+          provider: this.name,
+          issues: [{ path: 'spec.zone', message: 'unknown availability zone' }],
+        },
+      );
+    }
+    if (creating && !found.available)
       throw new InsufficientCapacity(`availability zone "${zone}" is not available now`, {
         provider: this.name,
         cause: { code: 'ZoneUnavailable', message: `Nova lists ${zone} as not available` },
       });
-    const known = zones.map((z) => z.name);
-    throw new ValidationError(
-      `unknown availability zone "${zone}"; ${known.length === 0 ? 'Nova lists no zone' : `zones are ${known.join(', ')}`}`,
-      {
-        provider: this.name,
-        issues: [{ path: 'spec.zone', message: 'unknown availability zone' }],
-      },
-    );
   }
 
   /** Networks and security groups for a machine, cached briefly (200 creates, one lookup). */
