@@ -9,6 +9,7 @@ import {
   LogicalDatacenter,
   loadSpecFile,
   memoryStore,
+  providerIssuesAt,
   sqliteStore,
   type AgentSink,
   type SpecFile,
@@ -95,10 +96,7 @@ export async function buildProviders(file: SpecFile): Promise<Record<string, Pro
   // Settings first, all providers at once (as `loadSpec` does for the CLI), so SDK
   // callers that read the file with plain `loadSpecFile` get the same problems.
   const issues: Issue[] = Object.entries(file.providers).flatMap(([name, decl]) =>
-    checkProviderSettings(decl.kind, decl.settings, name).map((i) => {
-      const path = i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`;
-      return { path, message: i.message, ...(i.atKey === true ? file.locate(path, true) : {}) };
-    }),
+    providerIssuesAt(name, checkProviderSettings(decl.kind, decl.settings, name), file),
   );
   if (issues.length > 0) throw file.error(issues);
   const providers: Record<string, Provider> = {};
@@ -120,11 +118,7 @@ export async function buildProviders(file: SpecFile): Promise<Record<string, Pro
       // clouds.yaml) is placed in the file like the rest.
       if (!isKumoError(err) || !(err instanceof ValidationError)) throw err;
       const own = err.issues.length > 0 ? err.issues : [{ path: '(root)', message: err.message }];
-      for (const i of own)
-        issues.push({
-          path: i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`,
-          message: i.message,
-        });
+      issues.push(...providerIssuesAt(name, own, file));
     }
   }
   if (issues.length > 0) throw file.error(issues);

@@ -470,12 +470,31 @@ function checkProviders(
     // A malformed kind is the schema's to report; there is no kind to check against.
     if (!isRecord(decl) || !KindSchema.safeParse(decl['kind']).success) continue;
     const { kind, ...settings } = decl;
-    for (const i of options.checkProvider(kind as string, settings, name)) {
-      const path = i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`;
-      issues.push({ path, message: i.message, ...(i.atKey === true ? locate(path, true) : {}) });
-    }
+    issues.push(
+      ...providerIssuesAt(name, options.checkProvider(kind as string, settings, name), { locate }),
+    );
   }
   return issues;
+}
+
+/**
+ * Provider `name`'s problems as the file's: at `providers.<name>.<path>`, an unknown
+ * setting at its key.
+ *
+ * @example
+ * ```ts
+ * throw file.error(providerIssuesAt('cloud', [{ path: 'regoin', message: 'unknown', atKey: true }], file));
+ * ```
+ */
+export function providerIssuesAt(
+  name: string,
+  issues: readonly ProviderIssue[],
+  file: Pick<SpecFile, 'locate'>,
+): Issue[] {
+  return issues.map((i) => {
+    const path = i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`;
+    return { path, message: i.message, ...(i.atKey === true ? file.locate(path, true) : {}) };
+  });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

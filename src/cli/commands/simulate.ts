@@ -15,6 +15,7 @@ import {
   burstPolicyIssues,
   DEFAULT_PORTS_PER_AGENT,
   describeBurstEvent,
+  providerIssuesAt,
   providerRanks,
   type BurstPolicy,
   type ProviderCatalog,
@@ -89,13 +90,8 @@ function simulatedProviders(
       probe.set(name, sim(s));
     } catch (err) {
       if (!(isKumoError(err) && err instanceof ValidationError)) throw err;
-      for (const i of err.issues.length > 0
-        ? err.issues
-        : [{ path: '(root)', message: err.message }])
-        issues.push({
-          path: i.path === '(root)' ? `providers.${name}` : `providers.${name}.${i.path}`,
-          message: i.message,
-        });
+      const own = err.issues.length > 0 ? err.issues : [{ path: '(root)', message: err.message }];
+      issues.push(...providerIssuesAt(name, own, file));
     }
   }
   if (issues.length > 0) throw file.error(issues);
