@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 import { sim } from '../../src/providers/sim/index.js';
 
 const FAST = '{ apiMs: 0, bootMs: 0, stopMs: 0, deleteMs: 0 }';
@@ -47,24 +47,8 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-async function kumo(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  process.exitCode = undefined;
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
+function kumo(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(argv);
 }
 
 describe('kumo datacenter commands on sim', () => {

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TAG_KEY } from '../../../src/core/index.js';
-import { main } from '../../../src/cli/main.js';
 import { gcp, type GcpOptions } from '../../../src/providers/gcp/index.js';
 import type { GceFake } from '../../fakes/gce/index.js';
 import { harness, providerOn, type Harness } from './helpers.js';
 import { caught } from '../../support/caught.js';
+import { runCli } from '../../cli/run-cli.js';
 
 // One provider and fake for most tests (the first Compute client of a process parses
 // the protos, seconds); the fake is reset before each test. Tests that need other
@@ -749,19 +749,9 @@ describe('credentials', () => {
         spec,
         'name: gcp-nocreds\nproviders:\n  cloud: { kind: gcp, project: kumo-test, region: us-central1 }\npools:\n  web:\n    provider: cloud\n    count: 1\n    machine: { size: e2-small, image: debian-12 }\n',
       );
-      let stderr = '';
-      const err = vi
-        .spyOn(process.stderr, 'write')
-        .mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-      const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-      try {
-        expect(await main(['plan', '-f', spec])).toBe(3);
-      } finally {
-        err.mockRestore();
-        out.mockRestore();
-        process.exitCode = undefined;
-      }
-      expect(stderr).toContain('Could not load the default credentials');
+      const r = await runCli(['plan', '-f', spec]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('Could not load the default credentials');
     });
 
     it('finding the project is an AuthError that says to set it', async () => {
