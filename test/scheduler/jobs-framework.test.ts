@@ -330,6 +330,39 @@ describe('the jobs framework', () => {
     ).toThrow(/already exists/);
   });
 
+  it('remembers only keepEnded forgotten ids: older ones are unknown and may be submitted again', async () => {
+    const clock = new VirtualClock();
+    const scheduler = new Scheduler({ clock, executor: new InstantExecutor({ clock }) });
+    const jobs = new JobsFramework(scheduler, { keepEnded: 1 });
+    scheduler.addAgent(agent('a1', 4));
+    const run = (id: string): string =>
+      jobs.submit({
+        id,
+        name: id,
+        tasks: 1,
+        resources: { cpus: 1, memoryMiB: 256 },
+        durationMs: 10,
+      });
+    for (const id of ['a', 'b', 'c']) {
+      run(id);
+      await clock.advance(100);
+    }
+    // 'c' is kept, 'b' forgotten and remembered, 'a' forgotten past memory.
+    expect(() => jobs.job('b')).toThrow(/ended and was forgotten/);
+    expect(() => jobs.job('a')).toThrow(/does not exist/);
+    expect(() => run('b')).toThrow(/already exists/);
+    expect(run('a')).toBe('a');
+    expect(jobs.stats()).toMatchObject({ jobs: 4, finished: 3 });
+  });
+
+  it('gives a job without an id one no other job has, past ids callers chose', () => {
+    const { jobs } = setup();
+    const task = { tasks: 1, resources: { cpus: 1, memoryMiB: 256 } };
+    jobs.submit({ id: 'job-2', name: 'chosen', ...task });
+    expect(jobs.submit({ name: 'first', ...task })).toBe('job-3');
+    expect(jobs.submit({ name: 'second', ...task })).toBe('job-4');
+  });
+
   it('cancels a job: pending tasks dropped, running ones killed', async () => {
     const { scheduler, jobs, flush } = setup();
     scheduler.addAgent(agent('a1', 2));

@@ -97,7 +97,9 @@ export const JobsFrameworkOptionsSchema = z
     /**
      * Ended jobs kept for `job()`, `jobs()` and `wait()`; past this many the oldest
      * are forgotten (their tasks still count in `stats()`), so a long-lived framework
-     * does not grow with its history. Default 10000.
+     * does not grow with its history. The ids of as many forgotten jobs are remembered
+     * too (not reused; asking for one says it was forgotten); older ids are unknown and
+     * may be submitted again. Default 10000.
      */
     keepEnded: z.number().int('keepEnded is a whole number').min(0).default(10_000),
   })

@@ -82,10 +82,14 @@ export class JobsFramework {
   readonly #keepEnded: number;
   /** Ids of ended jobs still kept, oldest first (a Set keeps insertion order). */
   readonly #ended = new Set<string>();
-  /** Ids of forgotten jobs: not reused, and `wait()` on one says it was forgotten. */
+  /**
+   * Ids of the last `keepEnded` forgotten jobs, oldest first: not reused while here, and
+   * `job()`/`wait()` on one says it was forgotten. Bounded, so memory does not grow with
+   * the framework's history; an id older than these is unknown and free again.
+   */
   readonly #forgottenIds = new Set<string>();
   /** What forgotten jobs add to `stats()`. */
-  readonly #forgotten = { finished: 0, failed: 0, cancelled: 0, moved: 0 };
+  readonly #forgotten = { jobs: 0, finished: 0, failed: 0, cancelled: 0, moved: 0 };
   readonly #jobs = new Map<string, Job>();
   /** Jobs with tasks waiting, by (priority desc, submission asc). */
   #queue: Job[] = [];
@@ -124,7 +128,7 @@ export class JobsFramework {
   /** Queues a job; returns its id. Throws `ValidationError` naming the bad field, `Conflict` on a reused id. */
   submit(spec: JobSpecInput): string {
     const s = parse(JobSpecSchema, spec, 'job', 'job');
-    const id = s.id ?? `job-${this.#seq + 1}`;
+    const id = s.id ?? this.#freshId();
     if (this.#jobs.has(id) || this.#forgottenIds.has(id))
       throw new Conflict(`job ${id} already exists`);
     const job = new Job(id, s, this.#seq++, this.#clock.now(), (a) =>
@@ -162,7 +166,7 @@ export class JobsFramework {
       moved += j.moved;
     }
     return {
-      jobs: this.#jobs.size + this.#forgottenIds.size,
+      jobs: this.#jobs.size + this.#forgotten.jobs,
       pending,
       backingOff,
       staging: live - running,
@@ -231,6 +235,14 @@ export class JobsFramework {
     for (const cancel of this.#timers) cancel();
     this.#timers.clear();
     if (this.#handle.connected) this.#handle.teardown();
+  }
+
+  /** `job-<n>` for the next submission, past any id a caller chose that looks the same. */
+  #freshId(): string {
+    for (let n = this.#seq + 1; ; n++) {
+      const id = `job-${n}`;
+      if (!this.#jobs.has(id) && !this.#forgottenIds.has(id)) return id;
+    }
   }
 
   #job(id: string): Job {
@@ -479,7 +491,12 @@ export class JobsFramework {
     if (job === undefined) return;
     this.#jobs.delete(id);
     this.#forgottenIds.add(id);
+    for (const old of this.#forgottenIds) {
+      if (this.#forgottenIds.size <= this.#keepEnded) break;
+      this.#forgottenIds.delete(old);
+    }
     const f = this.#forgotten;
+    f.jobs++;
     f.finished += job.finished;
     f.failed += job.failed;
     f.cancelled += job.cancelled;
