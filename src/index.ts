@@ -10,4 +10,4 @@ export * from './scheduler/index.js';
 export * from './gateway/index.js';
 // The providers a spec file declares, built as the CLI builds them (sim clouds keep
 // their state beside the spec's), so SDK code and `kumo` commands see the same clouds.
-export { buildProviders } from './cli/spec-loader.js';
+export { buildProviders, checkProviderSettings } from './spec-providers.js';

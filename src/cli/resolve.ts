@@ -1,6 +1,7 @@
 import { ValidationError, type Provider } from '../core/index.js';
 import { providerByKind } from './providers.js';
-import { buildProviders, loadSpec } from './spec-loader.js';
+import { buildProviders } from '../spec-providers.js';
+import { loadSpec } from './spec-loader.js';
 
 /**
  * The provider a command means: with a spec file, the provider declared under that

@@ -4,18 +4,17 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { isKumoError, ValidationError, type Issue, type Provider } from '../core/index.js';
+import { ValidationError } from '../core/index.js';
 import {
   LogicalDatacenter,
   loadSpecFile,
   memoryStore,
-  providerIssuesAt,
   sqliteStore,
   type AgentSink,
   type SpecFile,
 } from '../logical-dc/index.js';
 import { optionError } from './output.js';
-import { checkProviderSettings, PROVIDER_KINDS } from './provider-kinds.js';
+import { buildProviders, checkProviderSettings } from '../spec-providers.js';
 
 /** Where `kumo apply -f FILE` notes FILE, relative to the working directory. */
 export const REMEMBERED_SPEC = join('.kumo', 'spec');
@@ -74,55 +73,6 @@ export function loadSpec(file: string): SpecFile {
 export interface LoadedDatacenter {
   readonly file: SpecFile;
   readonly dc: LogicalDatacenter;
-}
-
-/**
- * Builds every provider the file declares, as every `kumo` command does (a sim keeps
- * its cloud in `sim-<name>.json` beside the state database, so separate processes see
- * the same machines); a provider's own validation errors are placed at their line in
- * the file, all of them listed at once.
- *
- * @example
- * ```ts
- * const file = loadSpecFile('examples/burst.yaml');
- * const dc = new LogicalDatacenter({
- *   name: file.name,
- *   store: sqliteStore(file.statePath),
- *   providers: await buildProviders(file),
- * });
- * ```
- */
-export async function buildProviders(file: SpecFile): Promise<Record<string, Provider>> {
-  // Settings first, all providers at once (as `loadSpec` does for the CLI), so SDK
-  // callers that read the file with plain `loadSpecFile` get the same problems.
-  const issues: Issue[] = Object.entries(file.providers).flatMap(([name, decl]) =>
-    providerIssuesAt(name, checkProviderSettings(decl.kind, decl.settings, name), file),
-  );
-  if (issues.length > 0) throw file.error(issues);
-  const providers: Record<string, Provider> = {};
-  const stateDir = dirname(file.statePath);
-  for (const [name, decl] of Object.entries(file.providers)) {
-    const kind = PROVIDER_KINDS[decl.kind]!;
-    const settings: Record<string, unknown> = { ...decl.settings, name };
-    for (const key of kind.pathSettings)
-      if (typeof settings[key] === 'string')
-        settings[key] = resolve(dirname(file.path), settings[key]);
-    // The sim keeps its cloud beside the state, so separate commands see the same machines.
-    if (decl.kind === 'sim' && settings['statePath'] === undefined)
-      settings['statePath'] = join(stateDir, `sim-${name}.json`);
-    try {
-      const factory = await kind.load();
-      providers[name] = factory(settings);
-    } catch (err) {
-      // What only a build can find (an unset passwordEnv, a cloud missing from
-      // clouds.yaml) is placed in the file like the rest.
-      if (!isKumoError(err) || !(err instanceof ValidationError)) throw err;
-      const own = err.issues.length > 0 ? err.issues : [{ path: '(root)', message: err.message }];
-      issues.push(...providerIssuesAt(name, own, file));
-    }
-  }
-  if (issues.length > 0) throw file.error(issues);
-  return providers;
 }
 
 /** Loads the spec file and builds its datacenter. `state` overrides the state path. */

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { checkProviderSettings } from '../../src/cli/provider-kinds.js';
-import { buildProviders, loadSpec } from '../../src/cli/spec-loader.js';
+import { buildProviders, checkProviderSettings } from '../../src/spec-providers.js';
+import { loadSpec } from '../../src/cli/spec-loader.js';
 import { loadSpecFile } from '../../src/logical-dc/index.js';
 import { caught } from '../support/caught.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildProviders } from '../../../src/cli/spec-loader.js';
+import { buildProviders } from '../../../src/spec-providers.js';
 import { loadSpecFile } from '../../../src/logical-dc/index.js';
 import type { GcpProvider } from '../../../src/providers/gcp/index.js';
 
