@@ -78,7 +78,16 @@ export interface LockingOptions {
   readonly command?: string;
 }
 
-export type ApplyOptions = PlanOptions & ExecuteOptions & LockingOptions;
+export interface CheckOptions {
+  /**
+   * Called with the plan apply made, under the state's lock and before anything is
+   * recorded or changed; a throw stops the apply there. Lets a caller vet the plan
+   * (sizes, images, a policy) without reading every cloud a second time.
+   */
+  readonly check?: (plan: Plan) => Promise<void> | void;
+}
+
+export type ApplyOptions = PlanOptions & ExecuteOptions & LockingOptions & CheckOptions;
 
 export interface RefreshReport {
   readonly machines: number;
@@ -238,6 +247,7 @@ export class LogicalDatacenter {
         throw new Conflict(
           'the providers changed since the plan was made (a fresh plan differs from the saved one); run kumo plan again',
         );
+      await options.check?.(plan);
       snapshot = await this.#record(observation);
       // Keys come from the serial the plan was made at, so the saved plan and the fresh one agree.
       const summary = await executePlan(

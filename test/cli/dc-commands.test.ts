@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from './run-cli.js';
 import { sim } from '../../src/providers/sim/index.js';
+import { SimProvider } from '../../src/providers/sim/sim-provider.js';
 
 const FAST = '{ apiMs: 0, bootMs: 0, stopMs: 0, deleteMs: 0 }';
 const spec = (webCount: number, extra = '') => `name: clitest
@@ -232,6 +233,17 @@ describe('kumo datacenter commands on sim', () => {
     expect(r.stdout).toBe('');
     expect((await kumo('machines', '-f', file, '--json')).stdout).toBe(before);
     writeFileSync(file, spec(3));
+  });
+
+  it('apply --yes reads each cloud once: planned, checked and applied under one lock', async () => {
+    writeFileSync(file, spec(3));
+    const lists = vi.spyOn(SimProvider.prototype, 'listMachines');
+    try {
+      expect((await kumo('apply', '-f', file, '--yes')).code).toBe(0);
+      expect(lists).toHaveBeenCalledTimes(2); // onprem and cloud
+    } finally {
+      lists.mockRestore();
+    }
   });
 
   it('a bad spec file exits 2 naming file, line, column, field and reason', async () => {

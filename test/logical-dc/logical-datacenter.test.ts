@@ -92,6 +92,22 @@ describe('LogicalDatacenter', () => {
     expect(plan.summary.unchanged).toBe(5);
   });
 
+  it("hands apply's plan to check before anything changes; a throw there stops the apply", async () => {
+    const { dc, store } = setup();
+    const before = (await store.read()).serial;
+    const seen: number[] = [];
+    const refused = dc.apply(SPEC, {
+      check: (plan) => {
+        seen.push(plan.summary.create);
+        throw new Error('vetoed');
+      },
+    });
+    await expect(refused).rejects.toThrow('vetoed');
+    expect(seen).toEqual([5]);
+    expect((await store.read()).serial).toBe(before);
+    expect(await dc.machines()).toEqual([]);
+  });
+
   it('answers inventory queries by pool, provider, zone, label and state, with capacity totals', async () => {
     const { dc } = setup();
     await dc.apply(SPEC);

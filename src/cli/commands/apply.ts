@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/index.js';
-import { formatPlan, isEmptyPlan, type ApplyResult } from '../../logical-dc/index.js';
+import { formatPlan, isEmptyPlan, type ApplyResult, type Plan } from '../../logical-dc/index.js';
 import { confirm, requireYesOrTerminal } from '../confirm.js';
 import {
   addApplyOptions,
@@ -62,10 +62,13 @@ export function registerApply(program: Command): void {
             }
             // Sizes and images are checked as plan checks them, before anything changes:
             // a spec no cloud can run is bad input (exit 2), not a half-done apply.
-            const plan = await dc.plan(file.spec, options);
-            const problems = await machineProblems(plan, dc.providers);
-            if (problems.length > 0) throw file.error(problems);
+            const check = async (plan: Plan): Promise<void> => {
+              const problems = await machineProblems(plan, dc.providers);
+              if (problems.length > 0) throw file.error(problems);
+            };
             if (opts.yes !== true) {
+              const plan = await dc.plan(file.spec, options);
+              await check(plan);
               // Interactive: show the plan, ask, then apply exactly what was shown.
               process.stdout.write(`${formatPlan(plan)}\n`);
               if (isEmptyPlan(plan)) return undefined;
@@ -76,10 +79,10 @@ export function registerApply(program: Command): void {
               dc.events.on(printer.listener);
               return remember(await dc.apply(plan, options));
             }
-            // The spec, not the plan just checked: apply plans again under the state's
-            // lock, so a run that started meanwhile is not mistaken for a stale plan.
+            // Planned, checked and applied under one lock: the clouds are read once, and a
+            // run that started meanwhile is waited for, not mistaken for a stale plan.
             dc.events.on(printer.listener);
-            return remember(await dc.apply(file.spec, options));
+            return remember(await dc.apply(file.spec, { ...options, check }));
           },
         );
         printer.end();
