@@ -1002,10 +1002,7 @@ export class BurstController {
     );
     if (constrained) return ok;
     const firstZone = new Map<string, BurstCandidate>();
-    for (const c of ok) {
-      const k = `${c.target}|${c.size}|${c.spot}|${c.spec.resources === undefined ? '' : JSON.stringify(c.resources)}`;
-      if (!firstZone.has(k)) firstZone.set(k, c);
-    }
+    for (const c of ok) if (!firstZone.has(c.offering)) firstZone.set(c.offering, c);
     const byTarget = new Map<string, BurstCandidate[]>();
     for (const c of firstZone.values())
       byTarget.set(c.target, [...(byTarget.get(c.target) ?? []), c]);

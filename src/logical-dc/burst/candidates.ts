@@ -25,6 +25,11 @@ export interface BurstCandidate extends PackCandidate {
   /** Undefined when the provider names no zones for the size (it picks one). */
   readonly zone: string | undefined;
   readonly spot: boolean;
+  /**
+   * The candidate without its zone (`target/size[*shape]/spot|on-demand`): candidates
+   * that share it are the same machine in other zones.
+   */
+  readonly offering: string;
   readonly resources: Resources;
   /** What is sent to the provider. */
   readonly spec: MachineSpec;
@@ -143,9 +148,12 @@ function targetCandidates(
       // As the agent will show it: the machine's labels with its pool tag.
       labels: { ...labels, [TAG_POOL]: pool },
     };
+    // A shape names its resources: two shapes may come out as one size.
+    const kind = `${target.name}/${size.name}${shape === undefined ? '' : `*${resources.cpus}x${resources.memoryMiB}x${resources.gpus}x${resources.diskGiB}`}`;
+    const market = spot ? 'spot' : 'on-demand';
     out.push({
-      // A shape names its resources: two shapes may come out as one size.
-      id: `${target.name}/${size.name}${shape === undefined ? '' : `*${resources.cpus}x${resources.memoryMiB}x${resources.gpus}x${resources.diskGiB}`}/${zone ?? '-'}/${spot ? 'spot' : 'on-demand'}`,
+      id: `${kind}/${zone ?? '-'}/${market}`,
+      offering: `${kind}/${market}`,
       pricePerHour: price,
       capacity: {
         cpus: resources.cpus,
