@@ -1148,6 +1148,9 @@ export class Scheduler {
       throw new Conflict(
         `framework ${fw.id} is registered with roles ${fw.roles.join(', ')}; a failover must keep them`,
       );
+    // A takeover while connected: the old registration's offers go back (as Mesos
+    // removes them on failover), or the new one would never hear of those resources.
+    if (fw.status === 'connected') this.#deactivate(fw);
     fw.detach(
       fw.status === 'connected'
         ? `framework ${fw.id} failed over to a new registration`

@@ -271,6 +271,17 @@ describe('frameworks', () => {
     expect(old.handle.connected).toBe(false);
   });
 
+  it('taken over while connected hand their outstanding offers to the new registration', async () => {
+    const { scheduler, flush } = harness({ offerTimeoutMs: 0 });
+    scheduler.addAgent(agent('a1'));
+    const old = recorder(scheduler, { failoverTimeoutMs: 60_000 });
+    await flush();
+    expect(old.outstanding()).toHaveLength(1);
+    const again = recorder(scheduler, { id: old.handle.id, failoverTimeoutMs: 60_000 });
+    await flush(1_000);
+    expect(again.offers.map((o) => o.agentId)).toEqual(['a1']);
+  });
+
   it('must keep their roles on failover', () => {
     const { scheduler } = harness();
     const fw = recorder(scheduler, { roles: ['a'] });
