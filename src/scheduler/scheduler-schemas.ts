@@ -67,7 +67,7 @@ export const SchedulerOptionsSchema = z
     offerTimeoutMs: z.number().nonnegative('offerTimeoutMs cannot be negative').default(60_000),
     /** Explicitly acknowledged updates are re-sent after this long without an acknowledgement. Default 10 s. */
     ackRetryMs: z.number().positive('ackRetryMs must be more than 0').default(10_000),
-    /** Offers smaller than this in both cpus and memory are not made. Default 0.01 cpus / 32 MiB, as in Mesos. */
+    /** Offers smaller than this in both cpus and memory are not made (a dimension left out is no criterion; an empty offer is never made). Default 0.01 cpus / 32 MiB, as in Mesos. */
     minAllocatable: PartialResourcesSchema.default({ cpus: 0.01, memoryMiB: 32 }),
     roles: z.record(RoleSchema, RoleConfigSchema).default({}),
     /** Called when a framework callback throws. Default: rethrown on a microtask (crash loudly). */

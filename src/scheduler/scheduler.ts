@@ -69,6 +69,7 @@ import {
   subtractInto,
   addInto,
   zeroScalars,
+  toMilliCpus,
   type Scalars,
 } from './resources/scalars.js';
 import {
@@ -195,7 +196,7 @@ export class Scheduler {
     this.#ackRetryMs = o.ackRetryMs;
     this.#onCallbackError = o.onCallbackError;
     this.#allocator = new Allocator<FrameworkRecord>({
-      minAllocatable: { ...scalarsOf(o.minAllocatable), gpus: Infinity, diskGiB: Infinity },
+      minAllocatable: minAllocatable(o.minAllocatable),
     });
     for (const [role, config] of Object.entries(o.roles)) this.#applyRole(role, config);
     this.#ops = this.#makeOps();
@@ -1346,4 +1347,21 @@ function taskInfoOf(t: Task): TaskInfo {
 
 function attributeOf(a: SchedAgent, attribute: string): string | undefined {
   return attributeValueOf(a.attributes, a.hostname, attribute);
+}
+
+/**
+ * The allocator's threshold from the option: a dimension left out is no criterion (as
+ * Mesos's min_allocatable_resources), and at least one unit counts, so an empty offer is
+ * never made; with neither given, any cpu or memory is enough.
+ */
+function minAllocatable(min: Readonly<Partial<Resources>>): Scalars {
+  const none = min.cpus === undefined && min.memoryMiB === undefined;
+  const at = (value: number | undefined, unit: number): number =>
+    value === undefined ? (none ? unit : Infinity) : Math.max(value, unit);
+  return {
+    milliCpus: at(min.cpus === undefined ? undefined : toMilliCpus(min.cpus), 1),
+    memoryMiB: at(min.memoryMiB, 1),
+    gpus: Infinity,
+    diskGiB: Infinity,
+  };
 }

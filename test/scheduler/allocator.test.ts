@@ -229,4 +229,36 @@ describe('the allocator', () => {
     await flush(5_000);
     expect(fw.offers).toHaveLength(1);
   });
+
+  it.each([
+    ['only cpus', { cpus: 0.5 }],
+    ['only memory', { memoryMiB: 64 }],
+    ['nothing', {}],
+    ['zeros', { cpus: 0, memoryMiB: 0 }],
+  ])('makes no empty offer of a full agent when the minimum gives %s', async (_, min) => {
+    const { scheduler, flush } = harness({ minAllocatable: min });
+    scheduler.addAgent(agent('a1', 2, 1024));
+    const fw = recorder(scheduler);
+    await flush();
+    fw.handle.accept([fw.offers[0]!.id], [{ type: 'launch', tasks: [task('t', 2, 1024)] }], {
+      refuseSeconds: 0,
+    });
+    await flush(5_000);
+    expect(fw.offers).toHaveLength(1);
+  });
+
+  it('leaves out of the minimum what it does not name: an offer of memory alone is made', async () => {
+    const { scheduler, flush } = harness({ minAllocatable: { memoryMiB: 64 } });
+    scheduler.addAgent(agent('a1', 2, 1024));
+    const fw = recorder(scheduler);
+    await flush();
+    fw.handle.accept([fw.offers[0]!.id], [{ type: 'launch', tasks: [task('t', 2, 512)] }], {
+      refuseSeconds: 0,
+    });
+    await flush(1_000);
+    expect(fw.offers.map((o) => [o.resources.cpus, o.resources.memoryMiB])).toEqual([
+      [2, 1024],
+      [0, 512],
+    ]);
+  });
 });
