@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock, ValidationError, type Clock } from '../core/index.js';
+import { errorMessage, systemClock, ValidationError, type Clock } from '../core/index.js';
 import { AdHocMachines } from '../logical-dc/ad-hoc-machines.js';
 import type { GatewaySpec } from '../logical-dc/gateway-spec.js';
 import type { LogicalDatacenter } from '../logical-dc/logical-datacenter.js';
@@ -171,7 +171,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     { prefix: '/image', service: 'image', router: imageRouter(ctx) },
     { prefix: '', service: 'identity', router: identityRouter(ctx) },
   ];
-  const server = createServer((req, res) => void dispatch(ctx, mounts, req, res));
+  const server = createServer((req, res) => {
+    // dispatch answers every failure itself; this is the net under it, so no request
+    // can end the process with an unhandled rejection.
+    dispatch(ctx, mounts, req, res).catch((err: unknown) => {
+      ctx.log(`request ${req.method ?? '?'} failed outside its handler: ${errorMessage(err)}`);
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { 'Content-Length': '0', Connection: 'close' }).end();
+    });
+  });
   // Keep-alive sockets outlive a request; closing them is close()'s job.
   server.keepAliveTimeout = 5000;
   const gateway = new Gateway(server, servers, options.publicUrl?.replace(/\/+$/, ''), (get) => {

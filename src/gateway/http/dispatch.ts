@@ -32,15 +32,23 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `Request body is larger than ${MAX_BODY_BYTES} bytes.`));
-        req.destroy();
+        // The rest is read and dropped, not cut off: a reset socket would reach the
+        // client as a network error instead of this answer (sent with Connection: close).
+        req.off('data', onData);
+        req.resume();
+        reject(
+          new HttpError(413, `Request body is larger than ${MAX_BODY_BYTES} bytes.`, {
+            headers: { Connection: 'close' },
+          }),
+        );
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -71,8 +79,8 @@ export async function dispatch(
 ): Promise<void> {
   const started = ctx.clock.now();
   const requestId = `req-${newUuid()}`;
-  const url = new URL(req.url ?? '/', 'http://gateway');
-  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const url = parseUrl(req.url);
+  const path = url === undefined ? (req.url ?? '/') : url.pathname.replace(/\/+$/, '') || '/';
   const method = (req.method ?? 'GET').toUpperCase();
   const target = pick(mounts, path);
   const service: Service = target?.mount.service ?? 'identity';
@@ -81,6 +89,8 @@ export async function dispatch(
   const headers: Record<string, string> = { 'X-OpenStack-Request-ID': requestId };
   if (service === 'compute') headers['X-Compute-Request-Id'] = requestId;
   try {
+    // Node's parser lets through targets (`//[`) that URL refuses: bad input, not a crash.
+    if (url === undefined) throw new HttpError(400, 'The request URL is malformed.');
     if (target === undefined) throw new HttpError(404, 'The resource could not be found.');
     const rawBody = await readBody(req);
     const match = target.mount.router.match(method, target.rest);
@@ -137,6 +147,14 @@ export async function dispatch(
   } finally {
     const v = microversion === undefined ? '' : ` compute ${formatVersion(microversion)}`;
     ctx.log(`${requestId} ${method} ${path} ${status} ${ctx.clock.now() - started}ms${v}`);
+  }
+}
+
+function parseUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://gateway');
+  } catch {
+    return undefined;
   }
 }
 
