@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SizeSchema, VirtualClock } from '../../src/core/index.js';
 import { flavorName, flavorsFromSizes } from '../../src/gateway/compute/flavors.js';
 import { checkPublicKey } from '../../src/gateway/compute/keypairs.js';
+import { nameFilter } from '../../src/gateway/compute/name-filter.js';
 import { atLeast, negotiate } from '../../src/gateway/compute/microversion.js';
 import { novaState } from '../../src/gateway/compute/server-view.js';
 import { placeInZone, zonesFromSizes } from '../../src/gateway/compute/zones.js';
@@ -283,6 +284,31 @@ describe('security group rules as firewall rules', () => {
       gatewayIp: '192.168.0.1',
       allocationPools: [{ start: '192.168.0.2', end: '192.168.0.6' }],
     });
+  });
+});
+
+describe('the server name filter', () => {
+  it('is a regular expression, as Nova’s is', () => {
+    const f = nameFilter('^web-[0-9]+$');
+    expect(['web-1', 'web-x', 'db-1'].filter(f)).toEqual(['web-1']);
+  });
+
+  it('matches a pattern that could backtrack for minutes as the literal text it spells', () => {
+    const name = 'web-server-number-01-with-a-long-name-that-does-not-match';
+    for (const pattern of [
+      '(.*.*)*%00',
+      '(a+)+$',
+      '(x|xx)*y',
+      '.*.*.*.*!',
+      '(a)\\1',
+      'a{1,99}b{1,99}c{1,99}',
+    ])
+      expect(nameFilter(pattern)(name), pattern).toBe(false);
+    expect(nameFilter('(.*)*')('run (.*)* here')).toBe(true);
+  });
+
+  it('matches an unparsable pattern as literal text', () => {
+    expect(nameFilter('web[')('my-web[1]')).toBe(true);
   });
 });
 

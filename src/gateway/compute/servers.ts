@@ -19,6 +19,7 @@ import { type Flavor } from './flavors.js';
 import { atLeast, type Microversion } from './microversion.js';
 import { links, novaState, serverDetail, serverSummary } from './server-view.js';
 import { placeInZone } from './zones.js';
+import { nameFilter } from './name-filter.js';
 
 /** Most servers one request may make (`max_count`). */
 const MAX_COUNT = 25;
@@ -166,17 +167,10 @@ export class ServerService {
     const status = q.get('status')?.toUpperCase();
     if (status !== undefined && atLeast(v, 38) && !STATUSES.includes(status))
       throw badRequest(`Invalid status value: ${q.get('status') ?? ''}`);
-    let name: RegExp | undefined;
-    const nameFilter = q.get('name');
-    if (nameFilter !== null) {
-      try {
-        name = new RegExp(nameFilter);
-      } catch {
-        name = new RegExp(nameFilter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-      }
-    }
+    const byName = q.get('name');
+    const name = byName === null ? undefined : nameFilter(byName);
     let listed = (await this.#listed(auth)).filter(({ server, machine }) => {
-      if (name !== undefined && !name.test(server.name)) return false;
+      if (name !== undefined && !name(server.name)) return false;
       if (status !== undefined && novaState(server, machine).status !== status) return false;
       for (const [key, field] of [
         ['image', 'imageId'],
