@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { LogicalDatacenter, memoryStore } from '../../src/logical-dc/index.js';
+import { sim } from '../../src/providers/sim/index.js';
 import { eventually, startGateway, type TestGateway, type Json } from './harness.js';
 
 let gw: TestGateway | undefined;
@@ -380,6 +382,31 @@ describe('servers', () => {
     await eventually(async () =>
       (await gw.call('GET', `${C}/servers/${id}`, { token })).status === 404 ? true : undefined,
     );
+  });
+
+  it('leaves no machine behind when a server is deleted while its create is still in the cloud', async () => {
+    // A slow cloud API: the delete arrives while the machine is being made.
+    const slow = sim({ name: 'onprem', region: 'dc-1', latency: { apiMs: 200, bootMs: 10 } });
+    const dc = new LogicalDatacenter({
+      name: 'gw-test',
+      store: memoryStore(),
+      providers: { onprem: slow },
+    });
+    gw = await startGateway({ dc });
+    const token = await gw.login();
+    const flavor = (await gw.call('GET', `${C}/flavors`, { token })).body.flavors[0].id;
+    const image = (await gw.call('GET', '/image/v2/images', { token })).body.images[0].id;
+    const id = await boot(
+      gw,
+      token,
+      { name: 'hasty', imageRef: image, flavorRef: flavor, networks: 'none' },
+      { 'OpenStack-API-Version': 'compute 2.37' },
+    );
+    expect((await gw.call('DELETE', `${C}/servers/${id}`, { token })).status).toBe(204);
+    await gw.gateway.settle();
+    expect((await gw.call('GET', `${C}/servers/${id}`, { token })).status).toBe(404);
+    expect(await dc.machines()).toEqual([]);
+    expect(await slow.listMachines()).toEqual([]);
   });
 
   it('lists servers newest first, in brief and in detail, filtered by name and status', async () => {

@@ -138,9 +138,9 @@ export class ServerService {
       if (project === undefined) continue;
       const machine = await this.#ctx.machines.get(project.name, server.id);
       if (server.deletedAt !== null && machine !== undefined && machine.status === 'present')
-        this.#track(server.id, this.#deleteMachine(server));
+        this.#track(server.id, () => this.#deleteMachine(server));
       else if (server.deletedAt === null && machine === undefined) {
-        if (!server.hasUserData) this.#track(server.id, this.#provision(server));
+        if (!server.hasUserData) this.#track(server.id, () => this.#provision(server));
         else {
           // NOTE: user data is not kept (it may hold secrets), so this create cannot be repeated faithfully.
           const now = nowIso(this.#ctx);
@@ -355,7 +355,8 @@ export class ServerService {
       made.push(server);
     }
     await this.#ctx.store.save();
-    for (const server of made) this.#track(server.id, this.#provision(server, body.user_data));
+    for (const server of made)
+      this.#track(server.id, () => this.#provision(server, body.user_data));
     this.#ctx.log(
       `server ${made.map((s) => s.id).join(', ')} (${flavor.name}, ${image.name}) requested in ${placement.name} by ${auth.user.name}/${project.name}`,
     );
@@ -389,7 +390,7 @@ export class ServerService {
       };
       this.#ctx.store.servers.set(server.id, marked);
       await this.#ctx.store.save();
-      this.#track(server.id, this.#deleteMachine(marked));
+      this.#track(server.id, () => this.#deleteMachine(marked));
     }
     return { status: 204 };
   }
@@ -432,9 +433,10 @@ export class ServerService {
     return `${this.#ctx.baseUrl()}/compute/v2.1`;
   }
 
-  #track(id: string, work: Promise<void>): void {
+  /** Runs `work` for the server once its earlier work has settled (a delete waits for its create). */
+  #track(id: string, work: () => Promise<void>): void {
     const previous = this.#inFlight.get(id);
-    const run = (previous ?? Promise.resolve()).then(() => work);
+    const run = previous === undefined ? work() : previous.then(work);
     this.#inFlight.set(id, run);
     void run.finally(() => {
       if (this.#inFlight.get(id) === run) this.#inFlight.delete(id);
