@@ -141,6 +141,26 @@ describe('password authentication', () => {
     expect(locked.body.error.message).toMatch(/Too many failed logins/);
   });
 
+  it('counts failures against the user the login resolves to, whatever name is sent beside its id', async () => {
+    gw = await startGateway();
+    const ok = await gw.call('POST', '/v3/auth/tokens', {
+      body: passwordAuth('demo', PASSWORDS.demo, 'demo'),
+    });
+    const id: string = ok.body.token.user.id;
+    const byId = (name: string, password: string) => ({
+      auth: { identity: { methods: ['password'], password: { user: { id, name, password } } } },
+    });
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await gw.call('POST', '/v3/auth/tokens', { body: byId(`junk-${i}`, `guess-${i}`) }))
+          .status,
+      ).toBe(401);
+    expect(
+      (await gw.call('POST', '/v3/auth/tokens', { body: passwordAuth('demo', PASSWORDS.demo) }))
+        .status,
+    ).toBe(429);
+  });
+
   it('lets the user in again once the lockout has passed', async () => {
     const clock = new VirtualClock({ start: Date.parse('2026-01-01T00:00:00Z') });
     gw = await startGateway({ clock });

@@ -118,7 +118,10 @@ async function authenticate(ctx: GatewayContext, req: GatewayRequest): Promise<G
       throw badRequest(
         'Invalid input for field identity/password/user: give the user id, or its name and domain.',
       );
-    const who = (given.name ?? given.id ?? '').toLowerCase();
+    // Failures count against the user the login resolves to (found by id first, as the
+    // directory does), so varying the other field cannot reset the count.
+    const who =
+      ctx.directory.findUser(given)?.id ?? (given.id ?? given.name ?? '').toLowerCase();
     const wait = ctx.throttle.retryAfterMs(who, req.remoteAddress);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
