@@ -406,6 +406,21 @@ describe('tokens', () => {
     expect(store.revoke(first.token)).toBe(false);
   });
 
+  it('go when revoked with every token made from them at any depth, and only those', () => {
+    const store = new TokenStore(new VirtualClock({ start: 0 }));
+    const a = store.issue(who, 1000);
+    const b = store.issue(who, 1000, a.context);
+    const c = store.issue(who, 1000, b.context);
+    // Keystone's shape: a token's own audit id, then its chain's first.
+    expect(c.context.auditIds).toEqual([c.context.auditIds[0], a.context.auditIds[0]]);
+    expect(store.revoke(b.token)).toBe(true);
+    expect(store.validate(c.token)).toBeUndefined();
+    expect(store.validate(a.token)).toBeDefined();
+    const d = store.issue(who, 1000, store.issue(who, 1000, a.context).context);
+    expect(store.revoke(a.token)).toBe(true);
+    expect(store.validate(d.token)).toBeUndefined();
+  });
+
   it('are kept only as digests', () => {
     const store = new TokenStore(new VirtualClock({ start: 0 }));
     const { token } = store.issue(who, 1000);

@@ -22,8 +22,10 @@ export interface AuthContext {
   readonly methods: readonly string[];
   readonly issuedAt: Date;
   readonly expiresAt: Date;
-  /** Keystone's audit ids: this token's, then the one it was rescoped from. */
+  /** Keystone's audit ids: this token's, then its chain's (the first token it was rescoped from). */
   readonly auditIds: readonly string[];
+  /** The audit ids of every token this one was made from, oldest first (what a revoke follows). */
+  readonly lineage: readonly string[];
 }
 
 const digest = (token: string): string => createHash('sha256').update(token).digest('hex');
@@ -44,7 +46,7 @@ export class TokenStore {
    * sooner (a token made from another token never outlives it).
    */
   issue(
-    context: Omit<AuthContext, 'issuedAt' | 'expiresAt' | 'auditIds'>,
+    context: Omit<AuthContext, 'issuedAt' | 'expiresAt' | 'auditIds' | 'lineage'>,
     ttlMs: number,
     from?: AuthContext,
   ): { token: string; context: AuthContext } {
@@ -59,7 +61,8 @@ export class TokenStore {
       ...context,
       issuedAt: new Date(now),
       expiresAt: new Date(expires),
-      auditIds: from === undefined ? [auditId] : [auditId, from.auditIds[0] ?? auditId],
+      auditIds: from === undefined ? [auditId] : [auditId, from.auditIds.at(-1) ?? auditId],
+      lineage: from === undefined ? [] : [...from.lineage, from.auditIds[0] ?? auditId],
     };
     this.#tokens.set(digest(token), full);
     if (this.#tokens.size > MAX_TOKENS) {
@@ -81,14 +84,14 @@ export class TokenStore {
     return context;
   }
 
-  /** Revokes `token`; false when it was not valid. Tokens rescoped from it go too (same audit chain). */
+  /** Revokes `token`; false when it was not valid. Tokens made from it go too, at any depth. */
   revoke(token: string): boolean {
     const key = digest(token);
     const context = this.validate(token);
     if (context === undefined) return false;
     const audit = context.auditIds[0];
     for (const [k, c] of this.#tokens)
-      if (k === key || (audit !== undefined && c.auditIds.includes(audit))) this.#tokens.delete(k);
+      if (k === key || (audit !== undefined && c.lineage.includes(audit))) this.#tokens.delete(k);
     return true;
   }
 
