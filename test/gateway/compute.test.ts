@@ -485,6 +485,17 @@ describe('key pairs', () => {
     expect(shown.body.keypair.public_key).toBe(res.body.keypair.public_key);
   });
 
+  it('makes one of two key pairs of the same name asked for at once; the other is a conflict', async () => {
+    const { gw, token } = await setup();
+    const make = () =>
+      gw.call('POST', `${C}/os-keypairs`, { token, body: { keypair: { name: 'twice' } } });
+    const answers = await Promise.all([make(), make()]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+    const made = answers.find((r) => r.status === 200)!;
+    const shown = await gw.call('GET', `${C}/os-keypairs/twice`, { token });
+    expect(shown.body.keypair.public_key).toBe(made.body.keypair.public_key);
+  });
+
   it('refuses a duplicate name with conflictingRequest and a malformed key with badRequest', async () => {
     const { gw, token } = await setup();
     await gw.call('POST', `${C}/os-keypairs`, {

@@ -197,11 +197,14 @@ async function createKeypair(ctx: GatewayContext, req: GatewayRequest): Promise<
     throw badRequest('Key pairs can only be made for yourself here.');
   if (body.type === 'x509')
     throw badRequest('x509 key pairs are not offered; kumo machines take SSH keys.');
-  if (ctx.store.keypairs.has(`${user.id}/${body.name}`))
-    throw conflict(`Key pair '${body.name}' already exists.`);
+  const taken = (): boolean => ctx.store.keypairs.has(`${user.id}/${body.name}`);
+  if (taken()) throw conflict(`Key pair '${body.name}' already exists.`);
   let made: { publicKey: string; fingerprint: string; privateKey?: string };
   if (body.public_key !== undefined) made = checkPublicKey(body.public_key);
   else made = await generateRsaKeyPair(`Generated-by-kumo-gateway`);
+  // Asked again after the wait: a create of the same name may have landed meanwhile, and
+  // its caller holds the one private key that fits.
+  if (taken()) throw conflict(`Key pair '${body.name}' already exists.`);
   const keypair: KeypairObject = {
     id: Math.max(0, ...[...ctx.store.keypairs.values()].map((k) => k.id)) + 1,
     userId: user.id,

@@ -120,8 +120,7 @@ async function authenticate(ctx: GatewayContext, req: GatewayRequest): Promise<G
       );
     // Failures count against the user the login resolves to (found by id first, as the
     // directory does), so varying the other field cannot reset the count.
-    const who =
-      ctx.directory.findUser(given)?.id ?? (given.id ?? given.name ?? '').toLowerCase();
+    const who = ctx.directory.findUser(given)?.id ?? (given.id ?? given.name ?? '').toLowerCase();
     const wait = ctx.throttle.retryAfterMs(who, req.remoteAddress);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
