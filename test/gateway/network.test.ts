@@ -124,6 +124,21 @@ describe('networks and subnets', () => {
     ).toHaveLength(2);
   });
 
+  it('reads boolean filters as Neutron does: True and False as Python clients send them', async () => {
+    const { gw, token } = await setup();
+    await network(gw, token, 'a');
+    const count = async (q: string) =>
+      (await gw.call('GET', `${N}/networks?${q}`, { token })).body.networks?.length;
+    expect(await count('admin_state_up=True')).toBe(1);
+    expect(await count('admin_state_up=true')).toBe(1);
+    expect(await count('shared=False')).toBe(1);
+    expect(await count('router:external=False')).toBe(1);
+    expect(await count('shared=True')).toBe(0);
+    const bad = await gw.call('GET', `${N}/networks?shared=maybe`, { token });
+    expect(bad.status).toBe(400);
+    expect(bad.body.NeutronError.message).toMatch(/'maybe' cannot be converted to boolean/);
+  });
+
   it('answers NeutronError NetworkNotFound for an unknown network', async () => {
     const { gw, token } = await setup();
     const res = await gw.call('GET', `${N}/networks/nope`, { token });

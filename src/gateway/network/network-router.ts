@@ -84,6 +84,7 @@ export function filterAndProject(
   const matching = items.filter((item) =>
     [...filters].every(([key, values]) => {
       const v = item[key];
+      if (typeof v === 'boolean') return values.some((want) => booleanOf(key, want) === v);
       return Array.isArray(v)
         ? values.some((want) => v.map(text).includes(want))
         : values.includes(text(v));
@@ -94,6 +95,17 @@ export function filterAndProject(
   return matching.map((item) =>
     Object.fromEntries(fields.filter((f) => f in item).map((f) => [f, item[f]])),
   );
+}
+
+/**
+ * A boolean filter's value as Neutron reads it (oslo's bool_from_string, strict), so
+ * Python's `True`/`False`, as clients send them, work; anything else is a 400 as there.
+ */
+function booleanOf(key: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(v)) return true;
+  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(v)) return false;
+  throw badRequest(`Invalid input for ${key}. Reason: '${value}' cannot be converted to boolean.`);
 }
 
 function project(req: GatewayRequest): NonNullable<AuthContext['project']> {
