@@ -120,6 +120,16 @@ describe('flavors, images and availability zones', () => {
     }
   });
 
+  it('filters flavors by minRam and refuses a minRam that is not a whole number', async () => {
+    const { gw, token } = await setup();
+    const big = await gw.call('GET', `${C}/flavors/detail?minRam=65536`, { token });
+    expect(big.body.flavors.length).toBeGreaterThan(0);
+    expect(big.body.flavors.every((f: Json) => f.ram >= 65536)).toBe(true);
+    const bad = await gw.call('GET', `${C}/flavors?minRam=abc`, { token });
+    expect(bad.status).toBe(400);
+    expect(bad.body.badRequest.message).toMatch(/minRam/);
+  });
+
   it('answers itemNotFound for an unknown flavor', async () => {
     const { gw, token } = await setup();
     const res = await gw.call('GET', `${C}/flavors/nope`, { token });

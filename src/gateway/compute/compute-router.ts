@@ -83,13 +83,23 @@ function page<T>(items: readonly T[], req: GatewayRequest, id: (item: T) => stri
   return out;
 }
 
+/** A whole-number query parameter (0 when absent); anything else is a 400, as in Nova. */
+function wholeQuery(req: GatewayRequest, name: string): number {
+  const text = req.query.get(name);
+  if (text === null) return 0;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw badRequest(`Invalid input for query parameters ${name}. Value: ${text}.`);
+  return n;
+}
+
 async function flavors(
   ctx: GatewayContext,
   req: GatewayRequest,
   detailed: boolean,
 ): Promise<GatewayResponse> {
-  const minRam = Number(req.query.get('minRam') ?? 0);
-  const minDisk = Number(req.query.get('minDisk') ?? 0);
+  const minRam = wholeQuery(req, 'minRam');
+  const minDisk = wholeQuery(req, 'minDisk');
   const all = (await ctx.catalog.flavors()).filter(
     (f) => f.ramMiB >= minRam && f.diskGiB >= minDisk,
   );
