@@ -884,7 +884,13 @@ export class Scheduler {
     ) {
       this.#allocator.release(client, agent, pool.unreserved, pool.reserved, pool.ports);
       if (refuseSeconds > 0)
-        fw.filters.add(agent.seq, leftover, pool.ports, this.#clock.now() + refuseSeconds * 1000);
+        fw.filters.add(
+          client.name,
+          agent.seq,
+          leftover,
+          pool.ports,
+          this.#clock.now() + refuseSeconds * 1000,
+        );
       this.#armInterval();
     }
     return { launched, dropped, operations: results };
@@ -1242,6 +1248,7 @@ export class Scheduler {
           this.#allocator.release(o.client, o.agent, o.unreserved, o.reserved, o.ports);
           if (refuseSeconds > 0)
             fw.filters.add(
+              o.client.name,
               o.agent.seq,
               plus(o.unreserved, o.reserved),
               o.ports,

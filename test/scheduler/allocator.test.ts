@@ -218,6 +218,20 @@ describe('the allocator', () => {
     expect(fw.offers).toHaveLength(2);
   });
 
+  it('keeps a framework’s refusals per role, as Mesos does: a decline in one role holds back only that role', async () => {
+    const { scheduler, flush } = harness();
+    const fw = recorder(scheduler, { roles: ['a', 'b'] });
+    scheduler.addAgent(agent('a1'));
+    await flush();
+    const [first] = fw.offers;
+    fw.handle.decline([first!.id], { refuseSeconds: 60 });
+    await flush(1_000);
+    expect(fw.offers.map((o) => o.role)).toEqual([first!.role, first!.role === 'a' ? 'b' : 'a']);
+    fw.handle.decline([fw.offers[1]!.id], { refuseSeconds: 60 });
+    await flush(5_000);
+    expect(fw.offers).toHaveLength(2);
+  });
+
   it('does not make offers smaller than the minimum allocatable', async () => {
     const { scheduler, flush } = harness({ minAllocatable: { cpus: 1, memoryMiB: 1024 } });
     scheduler.addAgent(agent('a1', 4, 8192));

@@ -423,7 +423,7 @@ export class Allocator<F extends AllocatorFramework> {
       const client = clients[i]!;
       if (client.activeClients === 0) continue;
       const filters = client.payload!.filters;
-      if (filters.size > 0 && filters.blocks(agent.seq, sum, ports, now)) continue;
+      if (filters.size > 0 && filters.blocks(client.name, agent.seq, sum, ports, now)) continue;
       this.#pickedUnreserved = unreserved;
       this.#pickedReserved = reserved;
       this.#pickedPorts = ports;

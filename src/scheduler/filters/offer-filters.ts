@@ -8,54 +8,91 @@ interface Filter {
 }
 
 /**
- * One framework's "don't offer me this again" filters, one per agent, each with its
- * own expiry — Mesos's `RefusedOfferFilter`. A filter made by declining some resources
- * holds back later offers that are a subset of them: if more becomes free on that
- * agent (a task ended), the framework hears about it at once.
+ * One framework's "don't offer me this again" filters — Mesos's `RefusedOfferFilter`:
+ * per role and agent, each with its own expiry, and several at once (a later, shorter
+ * refusal does not cut an earlier one short). A filter made by declining some resources
+ * holds back later offers that are a subset of them: if more becomes free on that agent
+ * (a task ended), the framework hears about it at once.
  *
  * @example
  * ```ts
  * const filters = new OfferFilters();
- * filters.add(7, declined, ports, clock.now() + 5_000);
- * filters.blocks(7, candidate, candidatePorts, clock.now()); // true while candidate ⊆ declined
+ * filters.add('batch', 7, declined, ports, clock.now() + 5_000);
+ * filters.blocks('batch', 7, candidate, candidatePorts, clock.now()); // true while candidate ⊆ declined
  * ```
  */
 export class OfferFilters {
-  #byAgent = new Map<number, Filter>();
+  /** By agent, then role. */
+  #byAgent = new Map<number, Map<string, Filter[]>>();
+  #size = 0;
 
+  /** Filters held (expired ones may count until they are next looked at). */
   get size(): number {
-    return this.#byAgent.size;
+    return this.#size;
   }
 
-  /** Filters `agentSeq` for resources up to `scalars`/`ports` until `until` (ms). */
-  add(agentSeq: number, scalars: Scalars, ports: PortSet, until: number): void {
-    this.#byAgent.set(agentSeq, { scalars, ports, until });
+  /** Filters offers to `role` on `agentSeq` of resources up to `scalars`/`ports` until `until` (ms). */
+  add(role: string, agentSeq: number, scalars: Scalars, ports: PortSet, until: number): void {
+    let roles = this.#byAgent.get(agentSeq);
+    if (roles === undefined) this.#byAgent.set(agentSeq, (roles = new Map<string, Filter[]>()));
+    const kept = (roles.get(role) ?? []).filter(
+      (f) => f.until > until || !covers(scalars, ports, f),
+    );
+    kept.push({ scalars, ports, until });
+    this.#size += kept.length - (roles.get(role)?.length ?? 0);
+    roles.set(role, kept);
   }
 
-  /** True when an offer of `scalars`/`ports` on the agent is still refused at `now`. */
-  blocks(agentSeq: number, scalars: Readonly<Scalars>, ports: PortSet, now: number): boolean {
-    const f = this.#byAgent.get(agentSeq);
-    if (f === undefined) return false;
-    if (f.until <= now) {
-      this.#byAgent.delete(agentSeq);
-      return false;
+  /** True when an offer to `role` of `scalars`/`ports` on the agent is still refused at `now`. */
+  blocks(
+    role: string,
+    agentSeq: number,
+    scalars: Readonly<Scalars>,
+    ports: PortSet,
+    now: number,
+  ): boolean {
+    const roles = this.#byAgent.get(agentSeq);
+    const list = roles?.get(role);
+    if (roles === undefined || list === undefined) return false;
+    const live = list.filter((f) => f.until > now);
+    if (live.length !== list.length) {
+      this.#size -= list.length - live.length;
+      if (live.length === 0) {
+        roles.delete(role);
+        if (roles.size === 0) this.#byAgent.delete(agentSeq);
+      } else roles.set(role, live);
     }
-    return fitsIn(scalars, f.scalars) && containsPorts(f.ports, ports);
+    return live.some((f) => fitsIn(scalars, f.scalars) && containsPorts(f.ports, ports));
   }
 
   /** Forgets the agent (it left the cluster). */
   removeAgent(agentSeq: number): void {
+    for (const list of this.#byAgent.get(agentSeq)?.values() ?? []) this.#size -= list.length;
     this.#byAgent.delete(agentSeq);
   }
 
   /** Drops every filter (a revive). */
   clear(): void {
     this.#byAgent.clear();
+    this.#size = 0;
   }
 
   /** Drops filters that expired by `now`; returns how many remain. */
   expire(now: number): number {
-    for (const [k, f] of this.#byAgent) if (f.until <= now) this.#byAgent.delete(k);
-    return this.#byAgent.size;
+    for (const [agentSeq, roles] of this.#byAgent) {
+      for (const [role, list] of roles) {
+        const live = list.filter((f) => f.until > now);
+        this.#size -= list.length - live.length;
+        if (live.length === 0) roles.delete(role);
+        else roles.set(role, live);
+      }
+      if (roles.size === 0) this.#byAgent.delete(agentSeq);
+    }
+    return this.#size;
   }
+}
+
+/** True when a filter of `scalars`/`ports` refuses everything `f` does (so `f` adds nothing). */
+function covers(scalars: Readonly<Scalars>, ports: PortSet, f: Filter): boolean {
+  return fitsIn(f.scalars, scalars) && containsPorts(ports, f.ports);
 }
