@@ -363,6 +363,26 @@ describe('the jobs framework', () => {
     expect(jobs.submit({ name: 'second', ...task })).toBe('job-4');
   });
 
+  it('on close, ends the jobs under way as cancelled, so wait() settles, and takes no more', async () => {
+    const { scheduler, jobs, flush } = setup();
+    scheduler.addAgent(agent('a1', 2));
+    const id = jobs.submit({
+      name: 'long',
+      tasks: 3,
+      resources: { cpus: 1, memoryMiB: 256 },
+      durationMs: 60_000,
+    });
+    await flush();
+    expect(jobs.job(id)).toMatchObject({ running: 2, pending: 1 });
+    const waited = jobs.wait(id);
+    jobs.close();
+    await expect(waited).resolves.toMatchObject({ state: 'cancelled', cancelled: 3, running: 0 });
+    expect(scheduler.snapshot().tasks).toEqual([]);
+    expect(() =>
+      jobs.submit({ name: 'late', tasks: 1, resources: { cpus: 1, memoryMiB: 256 } }),
+    ).toThrow(/closed/);
+  });
+
   it('cancels a job: pending tasks dropped, running ones killed', async () => {
     const { scheduler, jobs, flush } = setup();
     scheduler.addAgent(agent('a1', 2));

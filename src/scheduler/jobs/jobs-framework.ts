@@ -95,6 +95,7 @@ export class JobsFramework {
   #queue: Job[] = [];
   #seq = 0;
   #suppressed = false;
+  #closed = false;
   readonly #timers = new Set<() => void>();
   /** Live tasks of restartable jobs by agent, so a drain notice finds them at once. */
   readonly #restartableTasks = new Map<string, Set<LiveTask>>();
@@ -125,8 +126,9 @@ export class JobsFramework {
     return this.#handle.id;
   }
 
-  /** Queues a job; returns its id. Throws `ValidationError` naming the bad field, `Conflict` on a reused id. */
+  /** Queues a job; returns its id. Throws `ValidationError` naming the bad field, `Conflict` on a reused id or once closed. */
   submit(spec: JobSpecInput): string {
+    if (this.#closed) throw new Conflict('the jobs framework is closed: register a new one');
     const s = parse(JobSpecSchema, spec, 'job', 'job');
     const id = s.id ?? this.#freshId();
     if (this.#jobs.has(id) || this.#forgottenIds.has(id))
@@ -230,11 +232,33 @@ export class JobsFramework {
     return out;
   }
 
-  /** Tears the framework down: its tasks are killed and pending retries dropped. */
+  /**
+   * Tears the framework down: its tasks are killed and pending retries dropped. Jobs
+   * still under way end as cancelled, so `wait()` settles; `submit()` then throws.
+   */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     for (const cancel of this.#timers) cancel();
     this.#timers.clear();
     if (this.#handle.connected) this.#handle.teardown();
+    // No update reaches a torn-down framework: the tasks it killed end here.
+    for (const job of this.#jobs.values()) {
+      if (job.endedAt !== undefined) continue;
+      job.isCancelled = true;
+      job.cancelled += job.dropQueued() + job.backingOff + job.live;
+      job.backingOff = 0;
+      job.liveTasks.forEach((t, i) => {
+        if (t === undefined) return;
+        job.count(t, -1);
+        job.liveTasks[i] = undefined;
+      });
+      job.live = 0;
+      job.running = 0;
+      this.#maybeEnd(job);
+    }
+    this.#queue = [];
+    this.#restartableTasks.clear();
   }
 
   /** `job-<n>` for the next submission, past any id a caller chose that looks the same. */
