@@ -566,6 +566,8 @@ export class Scheduler {
       this.#settleDrain(agent, new Conflict('the scheduler closed'));
     for (const fw of this.#frameworks.values()) {
       fw.cancelFailover?.();
+      // Its handles stop here too: an accept after close must not launch on a closed executor.
+      if (fw.status === 'connected') fw.status = 'disconnected';
       fw.detach();
     }
     await Promise.all([...new Set(this.#executors.values())].map(async (e) => e.close?.()));

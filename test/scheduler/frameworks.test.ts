@@ -282,6 +282,20 @@ describe('frameworks', () => {
     expect(again.offers.map((o) => o.agentId)).toEqual(['a1']);
   });
 
+  it('cannot accept once the scheduler is closed: nothing reaches the closed executor', async () => {
+    const ex = new ManualExecutor();
+    const { scheduler, flush } = harness({ offerTimeoutMs: 0 }, ex);
+    scheduler.addAgent(agent('a1'));
+    const fw = recorder(scheduler);
+    await flush();
+    await scheduler.close();
+    expect(fw.handle.connected).toBe(false);
+    expect(() =>
+      fw.handle.accept([fw.offers[0]!.id], [{ type: 'launch', tasks: [task('t1')] }]),
+    ).toThrow(Conflict);
+    expect(ex.launched).toEqual([]);
+  });
+
   it('must keep their roles on failover', () => {
     const { scheduler } = harness();
     const fw = recorder(scheduler, { roles: ['a'] });
