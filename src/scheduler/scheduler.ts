@@ -86,6 +86,9 @@ type SchedAgent = Agent<TaskRecord<FrameworkRecord>, OfferRecord<FrameworkRecord
 type Task = TaskRecord<FrameworkRecord>;
 type Client = SorterNode<FrameworkRecord>;
 
+/** Removed frameworks whose ids are remembered (and refused); older ones are forgotten. */
+const REMEMBERED_REMOVED = 10_000;
+
 /** A framework as the snapshot shows it. */
 export interface FrameworkInfo {
   readonly id: string;
@@ -163,6 +166,11 @@ export class Scheduler {
   readonly #allocator: Allocator<FrameworkRecord>;
   readonly #agents = new Map<string, SchedAgent>();
   readonly #frameworks = new Map<string, FrameworkRecord>();
+  /**
+   * Ids of the last {@link REMEMBERED_REMOVED} removed frameworks, oldest first: a
+   * registration with one is refused (as Mesos refuses completed frameworks). Bounded,
+   * so a long-lived scheduler does not grow with every framework it ever had.
+   */
   readonly #removedFrameworks = new Set<string>();
   readonly #offers = new OfferBook<FrameworkRecord>();
   readonly #ops: FrameworkOps;
@@ -1207,6 +1215,10 @@ export class Scheduler {
     fw.cancelFailover = undefined;
     fw.status = 'removed';
     this.#removedFrameworks.add(fw.id);
+    for (const id of this.#removedFrameworks) {
+      if (this.#removedFrameworks.size <= REMEMBERED_REMOVED) break;
+      this.#removedFrameworks.delete(id);
+    }
     this.#deactivate(fw);
     fw.detach();
     fw.pendingAcks.clear();

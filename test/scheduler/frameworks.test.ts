@@ -296,6 +296,15 @@ describe('frameworks', () => {
     expect(ex.launched).toEqual([]);
   });
 
+  it('once removed are refused by id, for the last 10000 removed; older ids are free again', () => {
+    const { scheduler } = harness();
+    for (let i = 0; i <= 10_000; i++)
+      scheduler.registerFramework({ name: 'x', id: `gone-${i}` }).teardown();
+    expect(() => scheduler.registerFramework({ name: 'x', id: 'gone-10000' })).toThrow(NotFound);
+    expect(() => scheduler.registerFramework({ name: 'x', id: 'gone-1' })).toThrow(NotFound);
+    expect(scheduler.registerFramework({ name: 'x', id: 'gone-0' }).connected).toBe(true);
+  });
+
   it('must keep their roles on failover', () => {
     const { scheduler } = harness();
     const fw = recorder(scheduler, { roles: ['a'] });
