@@ -1110,6 +1110,7 @@ export class Scheduler {
       this.#armAcks();
     }
     if (fw.status === 'connected') fw.sendStatus(status);
+    else if (fw.acknowledgements === 'implicit') fw.unsent.set(task.id, status);
   }
 
   /** An update about a task the scheduler keeps no record of (dropped, unknown). */
@@ -1182,11 +1183,13 @@ export class Scheduler {
     fw.failoverTimeoutMs = s.failoverTimeoutMs;
     for (const [role, client] of fw.clients)
       if (!fw.suppressed.has(role)) this.#allocator.sorter.setActive(client, true);
-    // Whatever was not acknowledged while away is sent again.
+    // Whatever was not acknowledged while away is sent again, and what was not sent at all.
     for (const p of fw.pendingAcks.values()) {
       p.sentAt = this.#clock.now();
       fw.sendStatus(p.status);
     }
+    for (const status of fw.unsent.values()) fw.sendStatus(status);
+    fw.unsent.clear();
     this.#requestPass();
     return new FrameworkHandle(fw, this.#ops);
   }
@@ -1222,6 +1225,7 @@ export class Scheduler {
     this.#deactivate(fw);
     fw.detach();
     fw.pendingAcks.clear();
+    fw.unsent.clear();
     for (const t of [...fw.tasks.values()]) {
       if (isTerminal(t.state)) fw.tasks.delete(t.id);
       else this.#killTask(t, 'FRAMEWORK_REMOVED');

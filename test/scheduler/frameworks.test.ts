@@ -259,6 +259,23 @@ describe('frameworks', () => {
     expect(() => fw.handle.reconcile()).toThrow(Conflict);
   });
 
+  it('that fail over in time hear how tasks ended while they were away', async () => {
+    const ex = new ManualExecutor();
+    const { scheduler, flush } = harness({}, ex);
+    scheduler.addAgent(agent('a1'));
+    const fw = recorder(scheduler, { failoverTimeoutMs: 60_000 });
+    await flush();
+    fw.handle.accept([fw.offers[0]!.id], [{ type: 'launch', tasks: [task('t1')] }]);
+    ex.run('t1');
+    await flush();
+    fw.handle.disconnect();
+    ex.finish('t1');
+    await flush(5_000);
+    const again = recorder(scheduler, { id: fw.handle.id, failoverTimeoutMs: 60_000 });
+    await flush();
+    expect(again.updates.map((u) => [u.taskId, u.state])).toEqual([['t1', 'FINISHED']]);
+  });
+
   it('taken over by a new registration tell the old one so', async () => {
     const { scheduler, flush } = harness();
     const old = recorder(scheduler);

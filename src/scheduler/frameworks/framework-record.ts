@@ -32,6 +32,12 @@ export class FrameworkRecord {
   /** Tasks not yet terminal (the rest of `tasks` await acknowledgement). */
   live = 0;
   readonly pendingAcks = new Map<string, PendingAck>();
+  /**
+   * With implicit acknowledgements, each task's latest update made while disconnected,
+   * delivered on failover: the task record is gone by then, so otherwise the framework
+   * would only hear it as unknown.
+   */
+  readonly unsent = new Map<string, TaskStatus>();
   /** Offers made in the current pass, sent as one event when it ends. */
   pendingOffers: Offer[] = [];
   demand: (() => readonly DemandInput[]) | undefined;
