@@ -124,6 +124,21 @@ describe('networks and subnets', () => {
     ).toHaveLength(2);
   });
 
+  it('pages lists with limit and marker, linking the next page as Neutron does', async () => {
+    const { gw, token } = await setup();
+    for (const name of ['p1', 'p2', 'p3']) await network(gw, token, name);
+    const first = await gw.call('GET', `${N}/networks?limit=2&fields=name`, { token });
+    expect(first.body.networks).toHaveLength(2);
+    const next: string = first.body.networks_links[0].href;
+    expect(first.body.networks_links[0].rel).toBe('next');
+    const rest = await gw.call('GET', next.slice(gw.url.length), { token });
+    expect([...first.body.networks, ...rest.body.networks].map((n: Json) => n.name).sort()).toEqual(
+      ['p1', 'p2', 'p3'],
+    );
+    expect(rest.body.networks_links).toBeUndefined();
+    expect((await gw.call('GET', `${N}/networks?marker=nope`, { token })).status).toBe(404);
+  });
+
   it('reads boolean filters as Neutron does: True and False as Python clients send them', async () => {
     const { gw, token } = await setup();
     await network(gw, token, 'a');

@@ -108,6 +108,36 @@ function booleanOf(key: string, value: string): boolean {
   throw badRequest(`Invalid input for ${key}. Reason: '${value}' cannot be converted to boolean.`);
 }
 
+const withoutFields = (q: URLSearchParams): URLSearchParams =>
+  new URLSearchParams([...q].filter(([k]) => k !== 'fields'));
+const fieldsOf = (q: URLSearchParams): URLSearchParams =>
+  new URLSearchParams(q.getAll('fields').map((f): [string, string] => ['fields', f]));
+
+/**
+ * Neutron's paging: items after the `marker` id, at most `limit` of them, and the id to
+ * ask from next when more remain (clients follow the `<key>_links` next link).
+ */
+function neutronPage(
+  items: readonly Record<string, unknown>[],
+  query: URLSearchParams,
+): { shown: Record<string, unknown>[]; next: string | undefined } {
+  let out = [...items];
+  const marker = query.get('marker');
+  if (marker !== null) {
+    const at = out.findIndex((i) => i['id'] === marker);
+    if (at < 0) throw notFound(`Marker ${marker} could not be found.`, 'MarkerNotFound');
+    out = out.slice(at + 1);
+  }
+  const limitText = query.get('limit');
+  if (limitText === null) return { shown: out, next: undefined };
+  const limit = Number(limitText);
+  if (!Number.isInteger(limit) || limit < 0)
+    throw badRequest(`Invalid input for limit. Reason: '${limitText}' is not an integer.`);
+  if (limit === 0 || out.length <= limit) return { shown: out, next: undefined };
+  const shown = out.slice(0, limit);
+  return { shown, next: String(shown.at(-1)!['id']) };
+}
+
 function project(req: GatewayRequest): NonNullable<AuthContext['project']> {
   const p = req.auth?.project;
   if (p === undefined) throw forbidden('A project-scoped token is required.');
@@ -266,7 +296,21 @@ export function networkRouter(ctx: GatewayContext): Router {
     key: string,
     items: Record<string, unknown>[],
     req: GatewayRequest,
-  ): GatewayResponse => ({ status: 200, body: { [key]: filterAndProject(items, req.query) } });
+  ): GatewayResponse => {
+    const { shown, next } = neutronPage(
+      filterAndProject(items, withoutFields(req.query)),
+      req.query,
+    );
+    const body: Record<string, unknown> = { [key]: filterAndProject(shown, fieldsOf(req.query)) };
+    if (next !== undefined) {
+      const query = new URLSearchParams(req.query);
+      query.set('marker', next);
+      body[`${key}_links`] = [
+        { rel: 'next', href: `${ctx.baseUrl()}/network${req.path}?${query.toString()}` },
+      ];
+    }
+    return { status: 200, body };
+  };
 
   return (
     new Router()
