@@ -128,7 +128,7 @@ class Executor {
     ]);
 
     // 2. Machines, bounded per provider: resumed intents, then the plan's steps.
-    const work: Promise<void>[] = [];
+    const work: Promise<unknown>[] = [];
     for (const i of intents) {
       if (i.kind === 'create')
         work.push(
@@ -589,7 +589,7 @@ class Executor {
     machines: readonly MachineRef[],
     reason: string,
     steps: readonly PlanStep[],
-  ): Promise<void> {
+  ): Promise<boolean> {
     const key = `${provider}/${hashOf(
       machines.map((m) => m.providerId),
       16,
@@ -631,8 +631,10 @@ class Executor {
         }
         await this.#runDelete(intent);
       });
+      return true;
     } catch (err) {
       for (const s of steps) this.#failStep(s, err, true);
+      return false;
     }
   }
 
@@ -671,9 +673,9 @@ class Executor {
         );
       this.#replaced += Math.min(made, group.length);
     } else {
-      const before = this.#failures.length + this.#notRun;
-      await this.#deleteMachines(first.provider, old, first.reason, group);
-      if (this.#failures.length + this.#notRun > before) return;
+      // Only this delete's own outcome counts: groups run side by side, so a failure
+      // elsewhere in the run must not leave this pool deleted and not made again.
+      if (!(await this.#deleteMachines(first.provider, old, first.reason, group))) return;
       const made = await this.#createMachines(
         first,
         first.pool,

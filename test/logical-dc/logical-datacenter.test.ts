@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { isKumoError, type Machine, type Provider } from '../../src/core/index.js';
+import { isKumoError, QuotaExceeded, type Machine, type Provider } from '../../src/core/index.js';
 import {
   LogicalDatacenter,
   memoryStore,
@@ -106,6 +106,36 @@ describe('LogicalDatacenter', () => {
     expect(seen).toEqual([5]);
     expect((await store.read()).serial).toBe(before);
     expect(await dc.machines()).toEqual([]);
+  });
+
+  it('replaces a pool delete-first even when another pool fails in the same apply', async () => {
+    const { dc, cloud } = setup({
+      wrap: (name, p) =>
+        name === 'onprem'
+          ? tap(p, {
+              createMachines: () =>
+                Promise.reject(new QuotaExceeded('no room', { provider: name })),
+            })
+          : tap(p, {
+              // The delete takes a while, so the other pool's failure lands meanwhile.
+              deleteMachines: async (ids, options) => {
+                await new Promise((r) => setTimeout(r, 30));
+                return p.deleteMachines(ids, options);
+              },
+            }),
+    });
+    const web = { provider: 'cloud', count: 2, machine: MACHINE };
+    await dc.apply({ pools: { web } });
+    const { summary } = await dc.apply({
+      pools: {
+        web: { ...web, machine: { ...MACHINE, image: 'debian-12' } },
+        db: { provider: 'onprem', count: 1, machine: MACHINE },
+      },
+    });
+    expect(summary.replaced).toBe(2);
+    expect(summary.failed.map((f) => f.step)).toEqual([expect.stringContaining('db')]);
+    const live = await cloud.listMachines({ labels: { 'kumo-pool': 'web' } });
+    expect(live.filter((m) => m.state !== 'terminated')).toHaveLength(2);
   });
 
   it('answers inventory queries by pool, provider, zone, label and state, with capacity totals', async () => {
