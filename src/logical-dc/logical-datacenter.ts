@@ -128,6 +128,8 @@ const PlanFileSchema = z
     serial: z.number().int().nonnegative(),
     spec: z.unknown(),
     prune: z.boolean(),
+    // Absent from plans saved before it was recorded.
+    createBeforeDestroy: z.boolean().optional(),
     steps: z.array(z.unknown()),
   })
   .loose();
@@ -228,6 +230,8 @@ export class LogicalDatacenter {
     const saved = isPlanInput(input) ? this.#checkPlanFile(input) : undefined;
     const desired = saved !== undefined ? this.#checkSpec(saved.spec) : this.#checkSpec(input);
     const prune = saved?.prune ?? options.prune ?? false;
+    // A saved plan is applied as it was made, so its steps are planned again alike.
+    const createBeforeDestroy = saved?.createBeforeDestroy ?? options.createBeforeDestroy;
     return this.#locked(options.command ?? 'sdk apply', options, async () => {
       let snapshot = await this.#read();
       this.#checkState(snapshot);
@@ -242,7 +246,11 @@ export class LogicalDatacenter {
           );
       }
       const observation = await observe(this.name, snapshot, this.#providers, options.signal);
-      const plan = this.#plan(desired, observation, { ...options, prune });
+      const plan = this.#plan(desired, observation, {
+        ...options,
+        prune,
+        ...(createBeforeDestroy === undefined ? {} : { createBeforeDestroy }),
+      });
       if (saved !== undefined && stableStringify(plan.steps) !== stableStringify(saved.steps))
         throw new Conflict(
           'the providers changed since the plan was made (a fresh plan differs from the saved one); run kumo plan again',

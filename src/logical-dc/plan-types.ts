@@ -96,6 +96,8 @@ export interface Plan {
   readonly createdAt: string;
   readonly spec: DatacenterSpec;
   readonly prune: boolean;
+  /** The default for pools that do not set it, as planned (`--create-before-destroy`). */
+  readonly createBeforeDestroy: boolean;
   readonly steps: readonly PlanStep[];
   readonly summary: PlanSummary;
   /** What refresh found differing from state (informational; steps already account for it). */

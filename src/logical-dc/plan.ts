@@ -272,6 +272,7 @@ export function computePlan(input: PlanInput): Plan {
     createdAt: (input.now ?? new Date()).toISOString(),
     spec,
     prune: input.prune === true,
+    createBeforeDestroy: input.createBeforeDestroy === true,
     steps,
     summary: summarize(steps, unchanged),
     drift: input.drift,

@@ -8,6 +8,7 @@ import {
   type DatacenterEvent,
   type DatacenterSpecInput,
   type MachineAgent,
+  type Plan,
   type StateStore,
 } from '../../src/logical-dc/index.js';
 import { sim } from '../../src/providers/sim/index.js';
@@ -454,6 +455,18 @@ describe('LogicalDatacenter', () => {
     expect((await dc.machines()).map((m) => m.providerId).sort()).toEqual(
       made.map((m) => m.providerId).sort(),
     );
+  });
+
+  it('applies a saved plan made with createBeforeDestroy as it was made, without the option again', async () => {
+    const { dc } = setup();
+    const web = { provider: 'cloud', count: 1, machine: MACHINE };
+    await dc.apply({ pools: { web } });
+    const changed = { pools: { web: { ...web, machine: { ...MACHINE, image: 'debian-12' } } } };
+    const saved: unknown = JSON.parse(
+      JSON.stringify(await dc.plan(changed, { createBeforeDestroy: true })),
+    );
+    const { summary } = await dc.apply(saved as Plan);
+    expect(summary).toMatchObject({ ok: true, replaced: 1 });
   });
 
   it('applies a saved plan only while state has not moved', async () => {
