@@ -23,4 +23,4 @@ export * from './state/state-store.js';
 export { memoryStore } from './state/memory-store.js';
 export { sqliteStore, type SqliteStoreOptions } from './state/sqlite-store.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate, type Migration } from './state/migrations.js';
-export { currentHolder, holderAlive } from './state/lock.js';
+export { currentHolder, describeHolder, holderAlive } from './state/lock.js';

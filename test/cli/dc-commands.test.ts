@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from './run-cli.js';
+import { sqliteStore } from '../../src/logical-dc/index.js';
 import { sim } from '../../src/providers/sim/index.js';
 import { SimProvider } from '../../src/providers/sim/sim-provider.js';
 
@@ -243,6 +244,49 @@ describe('kumo datacenter commands on sim', () => {
       expect(lists).toHaveBeenCalledTimes(2); // onprem and cloud
     } finally {
       lists.mockRestore();
+    }
+  });
+
+  it('force-unlock removes the lock of a run on another host that died, so apply runs again', async () => {
+    writeFileSync(file, spec(3));
+    expect((await kumo('apply', '-f', file, '--yes')).code).toBe(0);
+    const store = sqliteStore(join(dir, '.kumo', 'state.db'));
+    await store.open('clitest');
+    const gone = {
+      pid: 4242,
+      host: 'ci-runner-gone',
+      command: 'kumo apply',
+      since: '2026-01-01T00:00:00.000Z',
+    };
+    await store.lock(gone); // never released: its host died
+    await store.close();
+    const locked = await kumo('apply', '-f', file, '--yes');
+    expect(locked.code).toBe(4);
+    expect(locked.stderr).toMatch(/on host ci-runner-gone .*kumo force-unlock/);
+    const r = await kumo('force-unlock', '-f', file, '--yes', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ holder: gone, removed: true });
+    expect((await kumo('force-unlock', '-f', file, '--yes')).stdout).toMatch(/is not locked/);
+    expect((await kumo('apply', '-f', file, '--yes')).code).toBe(0);
+  });
+
+  it('force-unlock refuses the lock of a run alive on this host', async () => {
+    writeFileSync(file, spec(3));
+    const store = sqliteStore(join(dir, '.kumo', 'state.db'));
+    await store.open('clitest');
+    const lock = await store.lock({
+      pid: process.pid,
+      host: hostname(),
+      command: 'kumo apply',
+      since: new Date().toISOString(),
+    });
+    try {
+      const r = await kumo('force-unlock', '-f', file, '--yes');
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/live run on this host/);
+    } finally {
+      await lock.release();
+      await store.close();
     }
   });
 

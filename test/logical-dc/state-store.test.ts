@@ -133,6 +133,27 @@ describe.each([
     await store.close();
   });
 
+  it('removes the lock on request, only while the holder is the one expected', async () => {
+    const store = make();
+    await store.open('dc');
+    const elsewhere = {
+      pid: 7,
+      host: 'runner-gone',
+      command: 'kumo apply',
+      since: '2024-01-01T00:00:00.000Z',
+    };
+    await store.lock(elsewhere);
+    expect(
+      await store.breakLock({ ...elsewhere, since: '2025-01-01T00:00:00.000Z' }),
+    ).toBeUndefined();
+    expect(await store.lockHolder()).toEqual(elsewhere);
+    expect(await store.breakLock(elsewhere)).toEqual(elsewhere);
+    expect(await store.lockHolder()).toBeUndefined();
+    expect(await store.breakLock()).toBeUndefined();
+    await (await store.lock(holder('kumo apply'))).release();
+    await store.close();
+  });
+
   it('breaks the lock of a holder that died on this host', async () => {
     const store = make();
     await store.open('dc');

@@ -9,6 +9,7 @@ import { registerStatus } from './status.js';
 import { registerMachines } from './machines.js';
 import { registerRefresh } from './refresh.js';
 import { registerAdopt } from './adopt.js';
+import { registerForceUnlock } from './force-unlock.js';
 import { registerBaremetal } from './baremetal.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly ((program: Command) => void)[] = [
   registerMachines,
   registerRefresh,
   registerAdopt,
+  registerForceUnlock,
   registerBaremetal,
   registerServe,
   registerSimulate,

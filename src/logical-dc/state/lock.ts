@@ -22,13 +22,18 @@ export function holderAlive(holder: LockHolder): boolean {
   }
 }
 
+/** The same run: pid, host and start agree (the command is only shown). */
+export function sameHolder(a: LockHolder, b: LockHolder): boolean {
+  return a.pid === b.pid && a.host === b.host && a.since === b.since;
+}
+
 export function describeHolder(holder: LockHolder): string {
   return `pid ${holder.pid} on host ${holder.host} (${holder.command}, since ${holder.since})`;
 }
 
 export function lockedError(location: string, holder: LockHolder): Conflict {
   return new Conflict(
-    `state ${location} is locked by ${describeHolder(holder)}; wait for it to finish, or run again with a lock timeout`,
+    `state ${location} is locked by ${describeHolder(holder)}; wait for it to finish, or run again with a lock timeout (if that run is gone — a host or container that died — kumo force-unlock removes its lock)`,
     {
       details: { holder },
     },

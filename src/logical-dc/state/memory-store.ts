@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Conflict } from '../../core/index.js';
-import { acquireWithWait, holderAlive } from './lock.js';
+import { acquireWithWait, holderAlive, sameHolder } from './lock.js';
 import type {
   Intent,
   LockHandle,
@@ -109,6 +109,14 @@ class MemoryStore implements StateStore {
       },
       options,
     );
+  }
+
+  breakLock(expected?: LockHolder): Promise<LockHolder | undefined> {
+    const current = this.#lock?.holder;
+    if (current === undefined || (expected !== undefined && !sameHolder(current, expected)))
+      return Promise.resolve(undefined);
+    this.#lock = undefined;
+    return Promise.resolve(current);
   }
 
   lockHolder(): Promise<LockHolder | undefined> {

@@ -3,7 +3,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Conflict, ProviderError } from '../../core/index.js';
-import { acquireWithWait, holderAlive } from './lock.js';
+import { acquireWithWait, holderAlive, sameHolder } from './lock.js';
 import { migrate } from './migrations.js';
 import type {
   Intent,
@@ -255,6 +255,21 @@ class SqliteStore implements StateStore {
       },
       options,
     );
+  }
+
+  breakLock(expected?: LockHolder): Promise<LockHolder | undefined> {
+    const db = this.#connect();
+    const take = db.transaction((): LockHolder | undefined => {
+      const row = db
+        .prepare<[], LockRow>(`SELECT token, pid, host, command, since FROM lock WHERE id = 1`)
+        .get();
+      if (row === undefined) return undefined;
+      const holder = { pid: row.pid, host: row.host, command: row.command, since: row.since };
+      if (expected !== undefined && !sameHolder(holder, expected)) return undefined;
+      db.prepare(`DELETE FROM lock WHERE id = 1 AND token = ?`).run(row.token);
+      return holder;
+    });
+    return Promise.resolve(take.immediate());
   }
 
   lockHolder(): Promise<LockHolder | undefined> {

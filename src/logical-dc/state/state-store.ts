@@ -144,5 +144,12 @@ export interface StateStore {
   lock(holder: LockHolder, options?: LockOptions): Promise<LockHandle>;
   /** Who holds the lock now, if anyone. */
   lockHolder(): Promise<LockHolder | undefined>;
+  /**
+   * Removes the lock whoever holds it — for a holder that is gone but cannot be seen to
+   * be (it ran on another host: a CI runner or container that died). With `expected`,
+   * only when that is still the holder (same pid, host and start), so a lock taken
+   * meanwhile by a live run is left alone. Returns the holder removed, if any.
+   */
+  breakLock(expected?: LockHolder): Promise<LockHolder | undefined>;
   close(): Promise<void>;
 }
