@@ -1,7 +1,7 @@
 /** What the datacenter commands (plan, apply, destroy, status, …) share: options, interrupts, summaries. */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ApplyOptions, ApplySummary } from '../logical-dc/index.js';
-import { EXIT } from './output.js';
+import { EXIT, Interrupted } from './output.js';
 
 export interface DcOptions {
   file?: string;
@@ -109,6 +109,15 @@ export async function withInterrupt<T>(
   try {
     const value = await fn(controller.signal);
     return { value, interrupted: controller.signal.aborted };
+  } catch (err) {
+    // Stopped before any step ran (waiting for the lock, reading the clouds): exit 130.
+    const { signal } = controller;
+    if (
+      signal.aborted &&
+      (err === signal.reason || (err instanceof Error && err.name === 'AbortError'))
+    )
+      throw new Interrupted(`interrupted before kumo ${command} changed anything`);
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

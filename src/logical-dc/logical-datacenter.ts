@@ -76,6 +76,8 @@ export interface LockingOptions {
   readonly lockTimeoutMs?: number;
   /** What the lock holder is, shown to others (`kumo apply`). Default `sdk`. */
   readonly command?: string;
+  /** Stops a wait for the lock (and the run, where it takes one). */
+  readonly signal?: AbortSignal;
 }
 
 export interface CheckOptions {
@@ -456,6 +458,7 @@ export class LogicalDatacenter {
     const lock: LockHandle = await this.store.lock(currentHolder(command), {
       timeoutMs: options.lockTimeoutMs ?? 0,
       onWait: (holder) => this.events.emit({ type: 'lock.waiting', holder }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     if (lock.broke !== undefined) this.events.emit({ type: 'lock.broken', holder: lock.broke });
     try {

@@ -270,6 +270,27 @@ describe('kumo datacenter commands on sim', () => {
     expect((await kumo('apply', '-f', file, '--yes')).code).toBe(0);
   });
 
+  it('Ctrl-C while waiting for the lock exits 130 at once, having changed nothing', async () => {
+    writeFileSync(file, spec(3));
+    const store = sqliteStore(join(dir, '.kumo', 'state.db'));
+    await store.open('clitest');
+    const lock = await store.lock({
+      pid: process.pid,
+      host: hostname(),
+      command: 'kumo apply',
+      since: new Date().toISOString(),
+    });
+    try {
+      setTimeout(() => process.emit('SIGINT'), 200);
+      const r = await kumo('apply', '-f', file, '--yes', '--lock-timeout', '60');
+      expect(r.code).toBe(130);
+      expect(r.stderr).toMatch(/interrupted before kumo apply changed anything/);
+    } finally {
+      await lock.release();
+      await store.close();
+    }
+  });
+
   it('force-unlock refuses the lock of a run alive on this host', async () => {
     writeFileSync(file, spec(3));
     const store = sqliteStore(join(dir, '.kumo', 'state.db'));

@@ -154,6 +154,22 @@ describe.each([
     await store.close();
   });
 
+  it('stops waiting for the lock when its signal aborts', async () => {
+    const store = make();
+    await store.open('dc');
+    const first = await store.lock(holder('first'));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('stop')), 50);
+    const started = Date.now();
+    await expect(
+      store.lock(holder('second'), { timeoutMs: 60_000, signal: controller.signal }),
+    ).rejects.toThrow('stop');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await store.lockHolder()).toMatchObject({ command: 'first' });
+    await first.release();
+    await store.close();
+  });
+
   it('breaks the lock of a holder that died on this host', async () => {
     const store = make();
     await store.open('dc');

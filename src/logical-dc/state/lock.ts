@@ -54,6 +54,7 @@ export async function acquireWithWait(
   const deadline = clock.now() + (options.timeoutMs ?? 0);
   let told = false;
   for (;;) {
+    options.signal?.throwIfAborted();
     const attempt = tryTake();
     if (attempt.taken) {
       let released = false;

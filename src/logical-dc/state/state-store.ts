@@ -105,6 +105,8 @@ export interface LockOptions {
   readonly timeoutMs?: number;
   /** Told once when the lock is held by someone else and we wait. */
   readonly onWait?: (holder: LockHolder) => void;
+  /** Stops the wait: the lock is not taken and the signal's reason is thrown. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LockHandle {
