@@ -56,6 +56,12 @@ export interface ExecuteOptions {
   readonly timeoutMs?: number;
   /** Wait until deleted machines are gone before returning (destroy). */
   readonly waitForDeletes?: boolean;
+  /**
+   * The run destroys the datacenter: journaled creates are dropped, not resumed (what
+   * they made was listed as orphans, so the plan deletes it), and journaled network
+   * ensures become deletes.
+   */
+  readonly destroying?: boolean;
 }
 
 function errorCode(err: unknown): string {
@@ -118,9 +124,10 @@ class Executor {
     });
 
     // 1. Networks: journaled ensures left by a crash, then the plan's.
+    const destroying = this.#options.destroying === true;
     await Promise.all([
       ...intents
-        .filter((i) => i.kind === 'ensure-network')
+        .filter((i) => i.kind === 'ensure-network' && !destroying)
         .map((i) => this.#resume(i, () => this.#runEnsureNetwork(i))),
       ...steps.flatMap((s) =>
         s.kind === 'network.create' || s.kind === 'network.update' ? [this.#ensureNetwork(s)] : [],
@@ -130,7 +137,13 @@ class Executor {
     // 2. Machines, bounded per provider: resumed intents, then the plan's steps.
     const work: Promise<unknown>[] = [];
     for (const i of intents) {
-      if (i.kind === 'create')
+      if (i.kind === 'create' && destroying)
+        work.push(
+          this.#resume(i, async () => {
+            await this.#ctx.store.commit([{ op: 'intent.remove', id: i.id }]);
+          }),
+        );
+      else if (i.kind === 'create')
         work.push(
           this.#resume(i, async () => {
             const records = await this.#run(i.provider, () => this.#runCreate(i));
@@ -176,7 +189,20 @@ class Executor {
     const networkDeletes = steps.filter(
       (s): s is Extract<PlanStep, { kind: 'network.delete' }> => s.kind === 'network.delete',
     );
-    const networkIntents = intents.filter((i) => i.kind === 'delete-network');
+    const planned = new Set(networkDeletes.map((s) => `${s.provider}/${s.name}`));
+    // Destroying, a journaled ensure is deleted too (unless the plan deletes it anyway).
+    const networkIntents = intents.filter(
+      (i) =>
+        i.kind === 'delete-network' ||
+        (destroying && i.kind === 'ensure-network' && !planned.has(i.key)),
+    );
+    const dropped = intents.filter(
+      (i) => destroying && i.kind === 'ensure-network' && planned.has(i.key),
+    );
+    if (dropped.length > 0)
+      await this.#ctx.store.commit(
+        dropped.map((i): Mutation => ({ op: 'intent.remove', id: i.id })),
+      );
     const waitFor = new Set<string>([
       ...networkDeletes.map((s) => s.provider),
       ...networkIntents.map((i) => i.provider),

@@ -221,7 +221,7 @@ export class LogicalDatacenter {
   async planDestroy(options: Omit<PlanOptions, 'prune'> = {}): Promise<Plan> {
     const snapshot = await this.#read();
     this.#checkState(snapshot);
-    const observation = await observe(this.name, snapshot, this.#providers, options.signal);
+    const observation = await observe(this.name, snapshot, this.#providers, options.signal, true);
     return this.#plan(this.#checkSpec({}), observation, { ...options, prune: true, destroy: true });
   }
 
@@ -247,7 +247,13 @@ export class LogicalDatacenter {
             `state has moved since the plan was made (serial ${saved.serial}, now ${snapshot.serial}); run kumo plan again`,
           );
       }
-      const observation = await observe(this.name, snapshot, this.#providers, options.signal);
+      const observation = await observe(
+        this.name,
+        snapshot,
+        this.#providers,
+        options.signal,
+        options.destroy === true,
+      );
       const plan = this.#plan(desired, observation, {
         ...options,
         prune,
@@ -264,7 +270,7 @@ export class LogicalDatacenter {
         this.#context(),
         { ...plan, serial: plan.serial },
         snapshot,
-        options,
+        { ...options, destroying: options.destroy === true },
       );
       return { plan, summary };
     });

@@ -97,6 +97,8 @@ export async function observe(
   snapshot: StateSnapshot,
   providers: ReadonlyMap<string, Provider>,
   signal?: AbortSignal,
+  /** Destroying: machines of journaled creates are orphans too (the creates are dropped). */
+  destroying = false,
 ): Promise<Observation> {
   const listings = await Promise.all(
     [...providers].map(async ([name, provider]) => {
@@ -215,7 +217,7 @@ export async function observe(
   for (const [key, m] of seen) {
     if (known.has(key)) continue;
     // A machine of a journaled create is not an orphan: resuming the intent records it.
-    if (inFlightKeys.has(m.labels[TAG_KEY] ?? '')) continue;
+    if (!destroying && inFlightKeys.has(m.labels[TAG_KEY] ?? '')) continue;
     orphans.push(m);
   }
 

@@ -412,6 +412,63 @@ describe('LogicalDatacenter', () => {
     expect(await cloud.listMachines()).toHaveLength(4);
   });
 
+  it('destroy drops journaled creates and networks, deleting what they made, and makes nothing', async () => {
+    const store = memoryStore();
+    const deletedNetworks: string[] = [];
+    const { dc, cloud, onprem } = setup({
+      store,
+      wrap: (_name, p) =>
+        tap(p, {
+          deleteNetwork: (name, options) => {
+            deletedNetworks.push(name);
+            return p.deleteNetwork(name, options);
+          },
+        }),
+    });
+    await store.open('test');
+    const create = (key: string) => ({
+      id: `create:${key}`,
+      kind: 'create' as const,
+      provider: 'cloud',
+      key,
+      pool: 'web',
+      count: 2,
+      specHash: 'h1',
+      spec: { ...MACHINE, spot: false, sshKeys: [], labels: {} },
+      createdAt: '',
+    });
+    await store.commit([
+      // One whose call the crashed run had made, one it never made.
+      { op: 'intent.put', intent: create('web:made') },
+      { op: 'intent.put', intent: create('web:never') },
+      {
+        op: 'intent.put',
+        intent: {
+          id: 'ensure-network:onprem/lan',
+          kind: 'ensure-network',
+          provider: 'onprem',
+          key: 'onprem/lan',
+          network: 'lan',
+          specHash: 'n1',
+          spec: { name: 'lan', cidr: '10.0.0.0/16' },
+          createdAt: '',
+        },
+      },
+    ]);
+    await cloud.createMachines({
+      spec: MACHINE,
+      count: 2,
+      idempotencyKey: 'web:made',
+      dc: 'test',
+      pool: 'web',
+    });
+    await onprem.ensureNetwork({ name: 'lan', cidr: '10.0.0.0/16' });
+    const { summary } = await dc.destroy();
+    expect(summary).toMatchObject({ ok: true, created: 0, deleted: 2, pendingIntents: 0 });
+    expect((await cloud.listMachines()).filter((m) => m.state !== 'terminated')).toEqual([]);
+    expect(deletedNetworks).toEqual(['lan']);
+  });
+
   it('resumes an intent journaled by a crashed apply with the same key, without duplicates', async () => {
     const store = memoryStore();
     const { dc, cloud } = setup({ store });
