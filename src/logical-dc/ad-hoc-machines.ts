@@ -146,13 +146,23 @@ export class AdHocMachines {
 
   /**
    * Deletes a machine of the group: journaled, marked `deleting` in state, and removed
-   * once its provider no longer lists it. Deleting what is already deleting is fine.
+   * once its provider no longer lists it. Deleting what is already deleting is fine; a
+   * create still journaled under the key is resumed, then deleted.
    * @throws NotFound when the group has no such machine.
    */
   async delete(group: string, id: string): Promise<void> {
     const pool = adHocPool(group);
     await this.#locked('delete', async (snapshot) => {
-      const record = this.#find(snapshot, pool, id);
+      // A create still journaled under this key (its call timed out, the cloud may have
+      // acted) is resumed first, so what it made is deleted rather than left to a later
+      // resume that nobody owns.
+      const pending = snapshot.intents.find(
+        (i) => i.kind === 'create' && i.pool === pool && i.key === id,
+      );
+      const record =
+        pending !== undefined && !snapshot.machines.some((r) => r.pool === pool && r.key === id)
+          ? await this.#resumedFor(pending, id)
+          : this.#find(snapshot, pool, id);
       const intent: Intent = {
         id: `delete:${record.provider}/${record.providerId}`,
         kind: 'delete',
@@ -256,6 +266,12 @@ export class AdHocMachines {
   async #open(): Promise<void> {
     this.#opened ??= this.#dc.store.open(this.#dc.name);
     return this.#opened;
+  }
+
+  async #resumedFor(intent: Intent, id: string): Promise<MachineRecord> {
+    const [record] = await this.#runCreate(intent);
+    if (record === undefined) throw new NotFound(`machine ${id} not found`);
+    return record;
   }
 
   #find(snapshot: StateSnapshot, pool: string, id: string): MachineRecord {

@@ -42,6 +42,22 @@ describe('ad-hoc machines', () => {
     expect(state.intents).toEqual([]);
   });
 
+  it('whose create timed out after the cloud acted are deleted by their key, and no later apply makes them', async () => {
+    const cloud = sim({ name: 'onprem', latency: fast, retryAttempts: 1 });
+    const dc = datacenter(cloud);
+    const adhoc = new AdHocMachines(dc, { maxAgeMs: 0 });
+    cloud.control.inject('timeoutAfterSuccess', 1);
+    await expect(
+      adhoc.create({ group: 'demo', provider: 'onprem', key: 'srv-1', spec }),
+    ).rejects.toThrow();
+    await adhoc.delete('demo', 'srv-1');
+    const { summary } = await dc.apply({});
+    expect(summary).toMatchObject({ ok: true, created: 0, pendingIntents: 0 });
+    await until(async () =>
+      (await cloud.listMachines()).every((m) => m.state === 'terminated') ? true : undefined,
+    );
+  });
+
   it('make one machine per key, however often the create is repeated', async () => {
     const dc = datacenter();
     const adhoc = new AdHocMachines(dc, { maxAgeMs: 0 });

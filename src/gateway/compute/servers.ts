@@ -535,6 +535,12 @@ export class ServerService {
       if (project !== undefined && machine !== undefined && machine.status !== 'deleting')
         await ctx.machines.delete(project.name, machine.id);
       else if (machine === undefined) {
+        // No machine recorded; a create journaled under the server's key (its call timed
+        // out) may still have made one: delete resolves that, and says NotFound otherwise.
+        if (project !== undefined)
+          await ctx.machines.delete(project.name, server.id).catch((err: unknown) => {
+            if (!isKumoError(err) || err.code !== 'NotFound') throw err;
+          });
         ctx.store.servers.delete(server.id);
         await ctx.store.save();
       }
