@@ -4,7 +4,13 @@
  * closes the intent. A crash between the two leaves the intent for a resume, whose
  * call under the same key returns the same machines.
  */
-import { isKumoError, type Machine, type MachineSpec, type Provider } from '../core/index.js';
+import {
+  Conflict,
+  isKumoError,
+  type Machine,
+  type MachineSpec,
+  type Provider,
+} from '../core/index.js';
 import type { Intent, MachineRecord, Mutation, StateStore } from './state/state-store.js';
 
 /** The tag holding a machine's spec hash, so plan can tell a changed spec. */
@@ -58,6 +64,22 @@ export async function createJournaled(c: JournaledCreate): Promise<MachineRecord
     // Otherwise it stays for a resume.
     if (isDefinitive(err)) await c.store.commit([{ op: 'intent.remove', id: intent.id }]);
     throw err;
+  }
+  // Ids come from a short hash of the key: two keys can meet. Recording over another
+  // machine would lose it from state (and prune would then delete it as an orphan).
+  const known = new Map((await c.store.read()).machines.map((r) => [r.id, r]));
+  for (const m of machines) {
+    const other = known.get(m.id);
+    if (
+      other === undefined ||
+      (other.provider === intent.provider && other.providerId === m.providerId)
+    )
+      continue;
+    await c.store.commit([{ op: 'intent.remove', id: intent.id }]);
+    throw new Conflict(
+      `machine id ${m.id} of key ${intent.key} (${m.providerId} on ${intent.provider}) is already the id of ${other.providerId} on ${other.provider} (key ${other.key}); nothing was recorded over it, and the new machine is an orphan (kumo apply --prune deletes it; the next apply makes the pool's machines under a new key)`,
+      { provider: intent.provider },
+    );
   }
   const records: MachineRecord[] = machines.map((m) => ({
     id: m.id,

@@ -402,6 +402,36 @@ describe('LogicalDatacenter', () => {
     expect(summary.pendingIntents).toBe(0);
   });
 
+  it('refuses to record a new machine over another whose id it shares, keeping the one recorded', async () => {
+    const clash: { with?: string } = {};
+    const { dc } = setup({
+      wrap: (_name, p) =>
+        tap(p, {
+          // Two keys whose short hashes meet: the new machine comes back with a taken id.
+          createMachines: async (request, options) =>
+            (await p.createMachines(request, options)).map((m) =>
+              clash.with === undefined ? m : { ...m, id: clash.with },
+            ),
+        }),
+    });
+    await dc.apply({ pools: { web: { provider: 'cloud', count: 1, machine: MACHINE } } });
+    const [first] = await dc.machines({ pool: 'web' });
+    clash.with = first!.id;
+    const { summary } = await dc.apply({
+      pools: { web: { provider: 'cloud', count: 2, machine: MACHINE } },
+    });
+    expect(summary.failed).toEqual([
+      expect.objectContaining({
+        code: 'Conflict',
+        message: expect.stringContaining(`machine id ${first!.id}`),
+      }),
+    ]);
+    expect(summary.pendingIntents).toBe(0);
+    expect((await dc.machines({ pool: 'web' })).map((m) => m.providerId)).toEqual([
+      first!.providerId,
+    ]);
+  });
+
   it('makes no duplicates when the cloud acts but the call times out', async () => {
     const { dc, cloud } = setup();
     cloud.control.inject('timeoutAfterSuccess', 1);
