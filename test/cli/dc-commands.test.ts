@@ -53,6 +53,26 @@ function kumo(...argv: string[]): Promise<{ code: number; stdout: string; stderr
   return runCli(argv);
 }
 
+/** Runs `check` while a live run on this host (this process) holds the spec's state lock. */
+async function whileLiveRunHoldsLock(check: () => Promise<void>): Promise<void> {
+  writeFileSync(file, spec(3));
+  const store = sqliteStore(join(dir, '.kumo', 'state.db'));
+  await store.open('clitest');
+  const holder = {
+    pid: process.pid,
+    host: hostname(),
+    command: 'kumo apply',
+    since: new Date().toISOString(),
+  };
+  const lock = await store.lock(holder);
+  try {
+    await check();
+  } finally {
+    await lock.release();
+    await store.close();
+  }
+}
+
 describe('kumo datacenter commands on sim', () => {
   it('apply makes the spec real, one line per event, and a summary', async () => {
     writeFileSync(file, spec(3));
@@ -271,44 +291,20 @@ describe('kumo datacenter commands on sim', () => {
   });
 
   it('Ctrl-C while waiting for the lock exits 130 at once, having changed nothing', async () => {
-    writeFileSync(file, spec(3));
-    const store = sqliteStore(join(dir, '.kumo', 'state.db'));
-    await store.open('clitest');
-    const lock = await store.lock({
-      pid: process.pid,
-      host: hostname(),
-      command: 'kumo apply',
-      since: new Date().toISOString(),
-    });
-    try {
+    await whileLiveRunHoldsLock(async () => {
       setTimeout(() => process.emit('SIGINT'), 200);
       const r = await kumo('apply', '-f', file, '--yes', '--lock-timeout', '60');
       expect(r.code).toBe(130);
       expect(r.stderr).toMatch(/interrupted before kumo apply changed anything/);
-    } finally {
-      await lock.release();
-      await store.close();
-    }
+    });
   });
 
   it('force-unlock refuses the lock of a run alive on this host', async () => {
-    writeFileSync(file, spec(3));
-    const store = sqliteStore(join(dir, '.kumo', 'state.db'));
-    await store.open('clitest');
-    const lock = await store.lock({
-      pid: process.pid,
-      host: hostname(),
-      command: 'kumo apply',
-      since: new Date().toISOString(),
-    });
-    try {
+    await whileLiveRunHoldsLock(async () => {
       const r = await kumo('force-unlock', '-f', file, '--yes');
       expect(r.code).toBe(4);
       expect(r.stderr).toMatch(/live run on this host/);
-    } finally {
-      await lock.release();
-      await store.close();
-    }
+    });
   });
 
   it('a bad spec file exits 2 naming file, line, column, field and reason', async () => {
