@@ -52,16 +52,9 @@ export class OfferFilters {
     now: number,
   ): boolean {
     const roles = this.#byAgent.get(agentSeq);
-    const list = roles?.get(role);
-    if (roles === undefined || list === undefined) return false;
-    const live = list.filter((f) => f.until > now);
-    if (live.length !== list.length) {
-      this.#size -= list.length - live.length;
-      if (live.length === 0) {
-        roles.delete(role);
-        if (roles.size === 0) this.#byAgent.delete(agentSeq);
-      } else roles.set(role, live);
-    }
+    if (roles?.has(role) !== true) return false;
+    const live = this.#unexpired(roles, role, now);
+    if (roles.size === 0) this.#byAgent.delete(agentSeq);
     return live.some((f) => fitsIn(scalars, f.scalars) && containsPorts(f.ports, ports));
   }
 
@@ -80,15 +73,20 @@ export class OfferFilters {
   /** Drops filters that expired by `now`; returns how many remain. */
   expire(now: number): number {
     for (const [agentSeq, roles] of this.#byAgent) {
-      for (const [role, list] of roles) {
-        const live = list.filter((f) => f.until > now);
-        this.#size -= list.length - live.length;
-        if (live.length === 0) roles.delete(role);
-        else roles.set(role, live);
-      }
+      for (const role of [...roles.keys()]) this.#unexpired(roles, role, now);
       if (roles.size === 0) this.#byAgent.delete(agentSeq);
     }
     return this.#size;
+  }
+
+  /** The role's filters still in force at `now`; expired ones are dropped (and the role when none is left). */
+  #unexpired(roles: Map<string, Filter[]>, role: string, now: number): Filter[] {
+    const list = roles.get(role) ?? [];
+    const live = list.filter((f) => f.until > now);
+    this.#size -= list.length - live.length;
+    if (live.length === 0) roles.delete(role);
+    else if (live.length !== list.length) roles.set(role, live);
+    return live;
   }
 }
 
